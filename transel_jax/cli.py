@@ -1,0 +1,36 @@
+"""The ``transel`` command.
+
+Each verb lives in the module that owns its concern and exposes ``add_arguments(parser)`` and
+``main(args) -> int``; this file only dispatches. ``add_arguments`` must stay cheap: a verb module
+imports jax, flax and friends inside ``main`` so that ``transel --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# verb -> (module, one-line help). A module provides add_arguments(parser) and main(args).
+VERBS: dict[str, tuple[str, str]] = {
+    "score": ("transel_jax.ensembles.cli", "score every candidate ensemble from an .npz of probabilities"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="transel", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+    for verb, (module, help_) in VERBS.items():
+        p = sub.add_parser(verb, help=help_, description=help_)
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(importlib.import_module(args._module).main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""transel_jax.report."""
