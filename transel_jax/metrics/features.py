@@ -1,0 +1,32 @@
+"""Feature-based transferability metrics, one import away.
+
+Each is a pure function of arrays (features float [n, D], target class indices int [n] in 0..C-1)
+that validates its inputs outside jit and runs a jitted kernel; see each module for the formula.
+
+>>> from transel_jax.metrics import features as fm
+>>> z = fm.pca_reduce(feats, 32)                                         # doctest: +SKIP
+>>> fm.parc(z, labels, num_classes=20)                                   # doctest: +SKIP
+"""
+from transel_jax.metrics.gbc import gbc
+from transel_jax.metrics.heuristic import depth_calibrate, heuristic_score
+from transel_jax.metrics.hscore import h_score
+from transel_jax.metrics.logme import logme
+from transel_jax.metrics.parc import dds, parc, rsa
+from transel_jax.metrics.pca import pca_reduce
+from transel_jax.metrics.probes import fit_logistic, half_split, logistic_probe_accuracy, nn1_loo_accuracy
+
+__all__ = [
+    "h_score",
+    "logme",
+    "gbc",
+    "parc",
+    "rsa",
+    "dds",
+    "nn1_loo_accuracy",
+    "logistic_probe_accuracy",
+    "fit_logistic",
+    "half_split",
+    "pca_reduce",
+    "heuristic_score",
+    "depth_calibrate",
+]

@@ -1,0 +1,124 @@
+"""LogME (You et al., ICML 2021): log marginal evidence of a Bayesian linear model on the features.
+
+For each class c the target is the one-hot column y_c in {0, 1}^n, modelled as y = F m + noise with
+prior m ~ N(0, alpha^-1 I_D) and noise precision beta. With the thin SVD F = U diag(s) V^T
+(k = min(n, D) singular values, sigma_i = s_i^2) and z = U^T y, the paper's fixed-point algorithm
+iterates, from alpha = beta = 1,
+
+    gamma    = sum_i beta sigma_i / (alpha + beta sigma_i)
+    m^T m    = sum_i beta^2 sigma_i z_i^2 / (alpha + beta sigma_i)^2
+    |y-Fm|^2 = sum_i (alpha z_i / (alpha + beta sigma_i))^2 + |y - U z|^2
+    alpha   <- gamma / m^T m,        beta <- (n - gamma) / |y - F m|^2
+
+until the relative change of alpha / beta is below ``tol``, then evaluates the evidence per sample
+
+    L/n = [D/2 log alpha + n/2 log beta - 1/2 sum_{i<=D} log(alpha + beta sigma_i)
+           - beta/2 |y - F m|^2 - alpha/2 m^T m - n/2 log 2 pi] / n
+
+(sigma_i = 0 for i > k). LogME is the mean of L/n over the classes present in ``labels``.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from transel_jax import checks
+from transel_jax.metrics._feature_inputs import TINY, check_feats_labels
+
+# alpha and beta are kept in [PRECISION_MIN, PRECISION_MAX]: they diverge only for degenerate targets
+# (features that fit y exactly, or all-zero features), and the clip keeps the evidence finite there.
+PRECISION_MIN = 1e-8
+PRECISION_MAX = 1e8
+
+
+def _posterior_terms(alpha, beta, sigma, z, perp):
+    """gamma, m^T m and |y - F m|^2 for one target given its projections z [k] and |y - U z|^2."""
+    denom = alpha + beta * sigma
+    gamma = jnp.sum(beta * sigma / denom)
+    mtm = jnp.sum(beta**2 * sigma * z**2 / denom**2)
+    res = jnp.sum((alpha * z / denom) ** 2) + perp
+    return gamma, mtm, res
+
+
+def _fixed_point(sigma, z, perp, n, tol, max_iter):
+    """Iterate the evidence-maximising updates of alpha, beta for one target; returns (alpha, beta)."""
+
+    def update(alpha, beta):
+        gamma, mtm, res = _posterior_terms(alpha, beta, sigma, z, perp)
+        alpha = jnp.clip(gamma / jnp.maximum(mtm, TINY), PRECISION_MIN, PRECISION_MAX)
+        beta = jnp.clip((n - gamma) / jnp.maximum(res, TINY), PRECISION_MIN, PRECISION_MAX)
+        return alpha, beta
+
+    def cond(state):
+        it, _, _, change = state
+        return (it < max_iter) & (change > tol)
+
+    def body(state):
+        it, alpha, beta, _ = state
+        new_alpha, new_beta = update(alpha, beta)
+        change = jnp.abs(new_alpha / new_beta - alpha / beta) / (alpha / beta)
+        return it + 1, new_alpha, new_beta, change
+
+    one = jnp.ones((), sigma.dtype)
+    _, alpha, beta, _ = lax.while_loop(cond, body, (0, one, one, jnp.asarray(jnp.inf, sigma.dtype)))
+    return alpha, beta
+
+
+def _evidence_per_sample(alpha, beta, sigma, z, perp, n, d):
+    """L(alpha, beta) / n for one target (formula in the module docstring)."""
+    _, mtm, res = _posterior_terms(alpha, beta, sigma, z, perp)
+    logdet = jnp.sum(jnp.log(alpha + beta * sigma)) + (d - sigma.shape[0]) * jnp.log(alpha)
+    evidence = (
+        d / 2 * jnp.log(alpha)
+        + n / 2 * jnp.log(beta)
+        - logdet / 2
+        - beta / 2 * res
+        - alpha / 2 * mtm
+        - n / 2 * jnp.log(2 * jnp.pi)
+    )
+    return evidence / n
+
+
+@partial(jax.jit, static_argnames=("num_classes", "max_iter"))
+def _logme(feats, labels, num_classes, tol, max_iter):
+    n, d = feats.shape
+    u, s, _ = jnp.linalg.svd(feats, full_matrices=False)  # u [n, k], s [k]
+    sigma = s**2
+    targets = (labels[:, None] == jnp.arange(num_classes)[None, :]).astype(feats.dtype)  # [n, C]
+    z = u.T @ targets  # [k, C]
+    perp = jnp.sum((targets - u @ z) ** 2, axis=0)  # [C], part of y outside the span of F
+
+    def per_class(z_c, perp_c):
+        alpha, beta = _fixed_point(sigma, z_c, perp_c, n, tol, max_iter)
+        return _evidence_per_sample(alpha, beta, sigma, z_c, perp_c, n, d)
+
+    evidence = jax.vmap(per_class, in_axes=(1, 0))(z, perp)  # [C]
+    present = targets.sum(axis=0) > 0
+    return jnp.sum(jnp.where(present, evidence, 0.0)) / jnp.sum(present)
+
+
+def logme(feats, labels, num_classes: int, *, tol: float = 1e-3, max_iter: int = 100) -> jnp.ndarray:
+    """LogME of features f [n, D] for class indices y [n] in 0..C-1 (higher transfers better).
+
+    The mean over the classes present in ``labels`` of the per-sample log evidence of the one-vs-rest
+    target (module docstring). An absent class has an all-zero target whose evidence diverges, so it is
+    left out of the mean (documented choice; the paper assumes every class occurs).
+
+    Args:
+      feats: float [n, D] (raw features; n < D and constant dimensions are fine).
+      labels: int [n]; num_classes: C (static).
+      tol: stop when |Δ(alpha/beta)| / (alpha/beta) <= tol; max_iter: iteration cap (static).
+
+    Returns a float32 scalar. Jittable; one thin SVD, O(n D min(n, D)), shared by all classes.
+    """
+    num_classes = check_feats_labels(feats, labels, num_classes)
+    if not float(tol) > 0:
+        raise ValueError(f"tol: expected a positive float, got {tol}")
+    max_iter = checks.check_positive_int(max_iter, "max_iter")
+    return _logme(jnp.asarray(feats), jnp.asarray(labels), num_classes, float(tol), max_iter)
+
+
+__all__ = ["logme"]

@@ -1,0 +1,112 @@
+"""PARC, RSA and DDS: compare the samples' pairwise dissimilarities in two representations (paper 003).
+
+All three build an [n, n] representation dissimilarity matrix (RDM) of the source features and compare
+it with the RDM of a reference: the one-hot target labels (PARC), or the features of a probe model
+trained on the target (RSA, DDS). Memory is O(n^2): call them on a subsample of a few thousand pixels.
+Features are z-scored per dimension first, as in the authors' released evaluation code (003 eq. 7 itself
+is silent on it); ``standardize=False`` skips that.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from transel_jax.metrics import rdm
+from transel_jax.metrics._feature_inputs import check_feats_labels, check_paired_feats, standardize_columns
+
+
+def label_rdm(labels: jnp.ndarray, num_classes: int) -> jnp.ndarray:
+    """D_y = 1 - corrcoef(onehot(labels)) for labels [n] in 0..C-1, C >= 2: [n, n].
+
+    Two one-hot rows of C entries correlate 1 if equal and -1/(C-1) otherwise, so exactly
+    D_y[i, j] = 0 if y_i = y_j else C/(C-1); computed in this closed form so that ties are exact.
+    """
+    differ = (labels[:, None] != labels[None, :]).astype(jnp.float32)
+    return differ * (num_classes / (num_classes - 1))
+
+
+def _feature_rdm(feats: jnp.ndarray, standardize: bool) -> jnp.ndarray:
+    return rdm.correlation_rdm(standardize_columns(feats) if standardize else feats)
+
+
+@partial(jax.jit, static_argnames=("num_classes", "standardize"))
+def _parc(feats, labels, num_classes, standardize):
+    d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
+    d_labels = rdm.upper_triangle(label_rdm(labels, num_classes))
+    return rdm.spearman(d_feats, d_labels)
+
+
+def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.ndarray:
+    """PARC (003 eq. 7-8): Spearman correlation between the upper triangles of D_f and D_y.
+
+    D_f = 1 - corrcoef(f) (Pearson correlation between the samples' feature vectors) and
+    D_y = 1 - corrcoef(onehot(y)); PARC = spearmanr({D_f[i,j]: i<j}, {D_y[i,j]: i<j}) in [-1, 1]
+    (the paper reports it x100). Higher means the features separate the target classes better.
+
+    Args:
+      feats: float [n, D] source features of n >= 2 samples (PCA-reduce to f=32 first, as 003 does).
+      labels: int [n] target class indices 0..C-1.
+      num_classes: C >= 2 (static).
+      standardize: z-score each feature dimension first (authors' code); then PARC is invariant to
+        per-dimension affine rescaling of the features, otherwise to per-sample ones.
+
+    Returns a float32 scalar. Degenerate inputs (all labels equal) give 0. Jittable; O(n^2) memory.
+    """
+    num_classes = check_feats_labels(feats, labels, num_classes, min_rows=2)
+    if num_classes < 2:
+        raise ValueError(f"num_classes: expected an integer >= 2 (one-hot correlation needs 2 classes), got {num_classes}")
+    return _parc(jnp.asarray(feats), jnp.asarray(labels), num_classes, bool(standardize))
+
+
+@partial(jax.jit, static_argnames=("standardize",))
+def _rsa(feats, reference, standardize):
+    d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
+    d_ref = rdm.upper_triangle(_feature_rdm(reference, standardize))
+    return rdm.spearman(d_feats, d_ref)
+
+
+def rsa(feats, reference, *, standardize: bool = True) -> jnp.ndarray:
+    """RSA (Dwivedi & Roig 2019, as used in 003): Spearman between 1 - corrcoef RDMs.
+
+    RSA = spearmanr(upper(1 - corrcoef(f)), upper(1 - corrcoef(r))) in [-1, 1], where r are the
+    features of a reference ("probe") model trained on the target, for the same n samples.
+
+    Args:
+      feats: float [n, D] source features, n >= 2.
+      reference: float [n, D_r] reference-model features of the same samples.
+      standardize: z-score each dimension of both first (as the 003 authors' code does).
+
+    Returns a float32 scalar. Jittable; O(n^2) memory.
+    """
+    check_paired_feats(feats, reference, min_rows=2)
+    return _rsa(jnp.asarray(feats), jnp.asarray(reference), bool(standardize))
+
+
+@partial(jax.jit, static_argnames=("standardize",))
+def _dds(feats, reference, standardize):
+    if standardize:
+        feats, reference = standardize_columns(feats), standardize_columns(reference)
+    return rdm.debiased_cka(rdm.cosine_rdm(feats), rdm.cosine_rdm(reference))
+
+
+def dds(feats, reference, *, standardize: bool = True) -> jnp.ndarray:
+    """DDS (Dwivedi et al. 2020) in the variant 003 picks: z-score, cosine RDMs, debiased comparison.
+
+    DDS = <A~, B~>_F / (||A~||_F ||B~||_F) with A = 1 - cos(f_i, f_j), B = 1 - cos(r_i, r_j) computed
+    on per-dimension z-scored features, and ~ the U-centring of :func:`rdm.u_center` (the unbiased
+    HSIC estimator's centring; this is debiased CKA of the two RDMs, as in the DDS release that 003 ran).
+
+    Args:
+      feats: float [n, D] source features, n >= 3 (U-centring divides by n - 2).
+      reference: float [n, D_r] reference-model features of the same samples.
+      standardize: z-score each dimension of both first (the chosen variant); False skips it.
+
+    Returns a float32 scalar in [-1, 1]. Jittable; O(n^2) memory.
+    """
+    check_paired_feats(feats, reference, min_rows=3)
+    return _dds(jnp.asarray(feats), jnp.asarray(reference), bool(standardize))
+
+
+__all__ = ["parc", "rsa", "dds", "label_rdm"]
