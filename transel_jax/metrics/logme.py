@@ -83,7 +83,7 @@ def _evidence_per_sample(alpha, beta, sigma, z, perp, n, d):
 
 
 @partial(jax.jit, static_argnames=("num_classes", "max_iter"))
-def _logme(feats, labels, num_classes, tol, max_iter):
+def _class_evidence(feats, labels, num_classes, tol, max_iter):
     n, d = feats.shape
     u, s, _ = jnp.linalg.svd(feats, full_matrices=False)  # u [n, k], s [k]
     sigma = s**2
@@ -93,11 +93,28 @@ def _logme(feats, labels, num_classes, tol, max_iter):
 
     def per_class(z_c, perp_c):
         alpha, beta = _fixed_point(sigma, z_c, perp_c, n, tol, max_iter)
-        return _evidence_per_sample(alpha, beta, sigma, z_c, perp_c, n, d)
+        return _evidence_per_sample(alpha, beta, sigma, z_c, perp_c, n, d), alpha, beta
 
-    evidence = jax.vmap(per_class, in_axes=(1, 0))(z, perp)  # [C]
-    present = targets.sum(axis=0) > 0
-    return jnp.sum(jnp.where(present, evidence, 0.0)) / jnp.sum(present)
+    evidence, alpha, beta = jax.vmap(per_class, in_axes=(1, 0))(z, perp)  # each [C]
+    return {"evidence": evidence, "alpha": alpha, "beta": beta, "present": targets.sum(axis=0) > 0}
+
+
+def _validate(feats, labels, num_classes, tol, max_iter):
+    num_classes = check_feats_labels(feats, labels, num_classes)
+    if not float(tol) > 0:
+        raise ValueError(f"tol: expected a positive float, got {tol}")
+    max_iter = checks.check_positive_int(max_iter, "max_iter")
+    return num_classes, float(tol), max_iter
+
+
+def logme_per_class(feats, labels, num_classes: int, *, tol: float = 1e-3, max_iter: int = 100) -> dict:
+    """Per-class LogME terms: {"evidence", "alpha", "beta": float [C], "present": bool [C]}.
+
+    evidence[c] = L_c(alpha_c, beta_c) / n at the fixed point reached for target y_c (module docstring);
+    entries of absent classes (present[c] False) are defined but meaningless. Arguments as :func:`logme`.
+    """
+    num_classes, tol, max_iter = _validate(feats, labels, num_classes, tol, max_iter)
+    return _class_evidence(jnp.asarray(feats), jnp.asarray(labels), num_classes, tol, max_iter)
 
 
 def logme(feats, labels, num_classes: int, *, tol: float = 1e-3, max_iter: int = 100) -> jnp.ndarray:
@@ -114,11 +131,9 @@ def logme(feats, labels, num_classes: int, *, tol: float = 1e-3, max_iter: int =
 
     Returns a float32 scalar. Jittable; one thin SVD, O(n D min(n, D)), shared by all classes.
     """
-    num_classes = check_feats_labels(feats, labels, num_classes)
-    if not float(tol) > 0:
-        raise ValueError(f"tol: expected a positive float, got {tol}")
-    max_iter = checks.check_positive_int(max_iter, "max_iter")
-    return _logme(jnp.asarray(feats), jnp.asarray(labels), num_classes, float(tol), max_iter)
+    terms = logme_per_class(feats, labels, num_classes, tol=tol, max_iter=max_iter)
+    present = terms["present"]
+    return jnp.sum(jnp.where(present, terms["evidence"], 0.0)) / jnp.sum(present)
 
 
-__all__ = ["logme"]
+__all__ = ["logme", "logme_per_class"]
