@@ -40,17 +40,19 @@ class Checkpointer:
 
     def __init__(self, directory: str, *, every_steps: int = 1000, keep: int = 3):
         self.directory = os.path.abspath(os.fspath(directory))
-        options = ocp.CheckpointManagerOptions(save_interval_steps=every_steps, max_to_keep=keep, create=True,
-                                               enable_async_checkpointing=False)
+        self.every_steps = every_steps
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
         self._manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
 
     def steps(self) -> list[int]:
         return sorted(self._manager.all_steps())
 
     def save(self, step: int, state, meta: dict, *, force: bool = False) -> bool:
-        """Save when ``step`` is on the interval (or ``force``); True if a checkpoint was written."""
+        """Save when ``step`` is a multiple of ``every_steps`` (or ``force``); True if one was written."""
+        if not force and step % self.every_steps:
+            return False
         args = ocp.args.Composite(state=ocp.args.StandardSave(state.to_dict()), meta=ocp.args.JsonSave(meta))
-        return self._manager.save(step, args=args, force=force)
+        return self._manager.save(step, args=args, force=True)
 
     def read_meta(self, step: int) -> dict:
         return self._manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta

@@ -1,0 +1,132 @@
+"""The loop end to end: learning, exact resume, checkpoint metadata, corrupt and foreign checkpoints."""
+import os
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tiny_segmenter import TinySegmenter, block_batch, block_batches
+from transel_jax.train.checkpoint import Checkpointer, load_variables, make_meta
+from transel_jax.train.evaluate import evaluate
+from transel_jax.train.metrics_log import read_metrics
+from transel_jax.train.trainer import train
+
+K, B = 4, 8
+CKPT = {"every_steps": 2, "keep": 3}
+
+
+def hparams(steps, **kw):
+    return {"global_batch_size": B, "steps": steps, "base_lr": 0.05, "schedule": "step", "warmup_steps": 1,
+            "momentum": 0.9, "weight_decay": 1e-4, "seed": 0, **kw}
+
+
+def init_variables():
+    return TinySegmenter(K).init(jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 3)), train=False)
+
+
+META = make_meta("tiny_test", K, {"note": "test"})
+
+
+class Interrupted(Exception):
+    pass
+
+
+def interrupted_after(factory, n):
+    """Like ``factory`` but the iterator raises once ``n`` batches have been consumed."""
+    def wrapped(start):
+        for i, batch in enumerate(factory(start)):
+            if i == n:
+                raise Interrupted
+            yield batch
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("full"))
+    state = train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+                  hparams=hparams(6), ckpt=CKPT, workdir=workdir, meta=META, log_every=2)
+    return workdir, jax.device_get(state)
+
+
+def test_interrupted_and_resumed_equals_uninterrupted_bit_for_bit(uninterrupted, tmp_path):
+    _, full = uninterrupted
+    workdir = str(tmp_path)
+    model = TinySegmenter(K, axis_name="data")
+    data = block_batches(7, B, num_classes=K)
+    with pytest.raises(Interrupted):
+        train(model, init_variables(), interrupted_after(data, 3), hparams=hparams(6), ckpt=CKPT,
+              workdir=workdir, meta=META, log_every=2)
+    assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2]
+    resumed = jax.device_get(train(model, init_variables(), data, hparams=hparams(6), ckpt=CKPT,
+                                   workdir=workdir, meta=META, resume=True, log_every=2))
+    assert int(resumed.step) == 6
+    for a, b in zip(jax.tree.leaves(resumed.to_dict()), jax.tree.leaves(full.to_dict())):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoints_record_config_model_classes_and_version(uninterrupted):
+    workdir, full = uninterrupted
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
+    assert ckpt.steps() == [2, 4, 6]  # every 2 steps, last 3 kept
+    meta = ckpt.read_meta(6)
+    import transel_jax
+    assert meta == {"model": "tiny_test", "num_classes": K, "version": transel_jax.__version__,
+                    "config": {"note": "test"}}
+    variables, meta2 = load_variables(os.path.join(workdir, "checkpoints"))
+    assert meta2 == meta
+    for a, b in zip(jax.tree.leaves(variables), jax.tree.leaves(full.variables)):
+        np.testing.assert_array_equal(a, b)
+    records = read_metrics(workdir)
+    assert "run" in records[0]
+    steps = [r["step"] for r in records[1:]]
+    assert steps == [2, 4, 6]
+    assert all(r["images_per_s"] > 0 and np.isfinite(r["loss"]) for r in records[1:])
+
+
+def test_fresh_run_refuses_a_workdir_with_checkpoints(uninterrupted):
+    workdir, _ = uninterrupted
+    with pytest.raises(ValueError, match="already holds checkpoints"):
+        train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+              hparams=hparams(6), ckpt=CKPT, workdir=workdir, meta=META)
+
+
+def test_checkpoint_of_another_architecture_or_class_count_names_both(uninterrupted):
+    workdir, _ = uninterrupted
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
+    with pytest.raises(ValueError, match=r"holds model 'tiny_test' with 4 classes, expected model "
+                                         r"'hrnetv2_w18' with 4 classes"):
+        ckpt.restore_latest(model_name="hrnetv2_w18", num_classes=4)
+    with pytest.raises(ValueError, match=r"'tiny_test' with 4 classes, expected model 'tiny_test' with 7"):
+        ckpt.restore_latest(model_name="tiny_test", num_classes=7)
+
+
+def test_corrupt_and_half_written_checkpoints_are_skipped_with_a_warning(uninterrupted, tmp_path):
+    source, _ = uninterrupted
+    directory = str(tmp_path / "checkpoints")
+    shutil.copytree(os.path.join(source, "checkpoints"), directory)
+    shutil.rmtree(os.path.join(directory, "6", "state", "d"))        # corrupt: array data gone
+    os.makedirs(os.path.join(directory, "8", "state"))                # half-written: no metadata
+    os.makedirs(os.path.join(directory, "10.orbax-checkpoint-tmp-1"))  # orbax temp dir: never listed
+    ckpt = Checkpointer(directory)
+    with pytest.warns(RuntimeWarning, match="unreadable") as record:
+        state, meta = ckpt.restore_latest()
+    assert len(record) == 2
+    assert int(state["step"]) == 4
+    assert ckpt.steps() == [2, 4]
+    assert os.path.isdir(os.path.join(directory, "6.corrupt"))
+
+
+def test_loss_decreases_and_miou_beats_chance_on_the_block_task(tmp_path):
+    model = TinySegmenter(K, axis_name="data")
+    hp = hparams(150, base_lr=0.1, schedule="poly", warmup_steps=5)
+    state = train(model, init_variables(), block_batches(11, B, num_classes=K), hparams=hp,
+                  ckpt={"every_steps": 1000, "keep": 1}, workdir=str(tmp_path), meta=META, log_every=10)
+    losses = [r["loss"] for r in read_metrics(str(tmp_path))[1:]]
+    assert losses[-1] < 0.5 * losses[0]
+    held_out = [block_batch(seed=99, step=i, batch_size=B, num_classes=K) for i in range(4)]
+    result = evaluate(TinySegmenter(K), jax.device_get(state.variables), held_out, num_classes=K)
+    # chance: predicting a uniformly random class gives IoU ~ (1/4) / (1/4 + 1/4 + 1/4 - 1/16) ~ 0.14
+    assert result.miou > 0.6
