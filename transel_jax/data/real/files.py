@@ -1,0 +1,206 @@
+"""Reading the datasets' original files: a random-access source, image decoding, missing-file errors.
+
+Nothing here downloads anything. When a file or folder is absent the error names the missing path, the
+layout the reader expects and where the dataset can be obtained.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+ENV_ROOT = "TRANSEL_REAL_DATA"
+"""Environment variable naming the folder that holds one sub-folder per dataset (``$TRANSEL_REAL_DATA/cityscapes``)."""
+
+
+class MissingDataError(FileNotFoundError):
+    """A dataset file or folder is not where the documented layout puts it."""
+
+
+def default_root(name: str) -> Path:
+    """``$TRANSEL_REAL_DATA/<name>`` (default ``~/transel_data/<name>``)."""
+    return Path(os.environ.get(ENV_ROOT, "~/transel_data")).expanduser() / name
+
+
+def missing(path: Path, name: str, layout: str, url: str) -> MissingDataError:
+    """The error raised when ``path`` is absent: names it, the expected layout, and where to get the data."""
+    return MissingDataError(
+        f"{name}: expected {path} to exist, but it does not.\n"
+        f"Expected layout under the dataset root:\n{layout.rstrip()}\n"
+        f"Download the dataset yourself from {url} and extract it there (transel never downloads), "
+        f"or pass root=... / set ${ENV_ROOT}."
+    )
+
+
+def require(path: Path, name: str, layout: str, url: str) -> Path:
+    """Return ``path`` if it exists, else raise :class:`MissingDataError`."""
+    if not path.exists():
+        raise missing(path, name, layout, url)
+    return path
+
+
+def read_list(path: Path) -> list[str]:
+    """Non-empty, stripped lines of a text file (split lists)."""
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+@contextlib.contextmanager
+def large_images():
+    """Allow Pillow to open the aerial mosaics (up to ~20k x 20k pixels) without a bomb warning."""
+    from PIL import Image
+
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def read_array(path: Path) -> np.ndarray:
+    """Decoded pixels as stored: uint8 [H, W] for index/grey PNGs, [H, W, 3|4] for RGB(A), int32 for 16 bit."""
+    from PIL import Image
+
+    with large_images(), Image.open(path) as im:
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            return np.asarray(im, dtype=np.int32)
+        if im.mode not in ("P", "L", "RGB", "RGBA"):
+            im = im.convert("RGB")
+        return np.asarray(im)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """uint8 [H, W, 3] image (grey and palette images are expanded to RGB)."""
+    from PIL import Image
+
+    with large_images(), Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@functools.lru_cache(maxsize=2)
+def read_cached(path: Path, rgb: bool) -> np.ndarray:
+    """:func:`read_rgb`/:func:`read_array` remembering the last two files (tiles cut into many patches)."""
+    arr = read_rgb(path) if rgb else read_array(path)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSource:
+    """Random-access source over a dataset's original files.
+
+    ``source[i]`` is ``{"image": uint8 [H, W, 3], "label": uint8 [H, W]}`` with 0 = void and 1..C the
+    classes of the dataset's table; ``source.keys[i]`` names example ``i`` (a file stem or patch id).
+    The order of ``keys`` is the order of the prepared TFDS dataset, so "the first N training examples"
+    mean the same images on both paths.
+
+    Attributes:
+      name: dataset name.
+      keys: one id per example, in order.
+      examples: one record per example, passed to ``decode``.
+      decode: record -> {"image", "label"}.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    examples: Sequence[Any]
+    decode: Callable[[Any], dict]
+
+    def __post_init__(self):
+        if len(self.keys) != len(self.examples):
+            raise ValueError(f"keys: expected {len(self.examples)} ids, got {len(self.keys)}")
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict:
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index: expected an integer, got {type(index).__name__}")
+        n = len(self.examples)
+        if not -n <= index < n:
+            raise IndexError(f"index: expected a value in [{-n}, {n}), got {index}")
+        example = self.decode(self.examples[int(index)])
+        return {"image": example["image"], "label": example["label"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    """One example on disk: an image file, its label file, and optionally the window of a patch."""
+
+    image: Path
+    label: Path
+    window: Any = None  # patches.Window or None
+    extra: Any = None  # per-example data a label map needs (e.g. COCO segment -> class)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decoder:
+    """Decode a :class:`Pair`: image uint8 [H, W, 3] and ``label_fn(raw_label, pair)`` uint8 [H, W].
+
+    ``image_fn`` (optional) post-processes the decoded image (e.g. ISPRS false-colour channels);
+    ``crop_label`` cuts a label larger than its image down to the image's size (some SUIM masks);
+    ``read_label`` (optional) replaces :func:`read_array` for label files that are not images. Patches (``pair.window`` set) read their tile through a small cache and cut the window first.
+    """
+
+    label_fn: Callable[[np.ndarray, Pair], np.ndarray]
+    image_fn: Callable[[np.ndarray], np.ndarray] | None = None
+    read_label: Callable[[Path], np.ndarray] | None = None
+    crop_label: bool = False  # crop a label larger than its image to the image (SUIM)
+
+    def __call__(self, pair: Pair) -> dict:
+        if pair.window is None:
+            image, raw = read_rgb(pair.image), (self.read_label or read_array)(pair.label)
+        else:
+            image = pair.window.cut(read_cached(pair.image, True))
+            raw = pair.window.cut(read_cached(pair.label, False))
+        if self.image_fn is not None:
+            image = self.image_fn(image)
+        if self.crop_label:
+            raw = raw[: image.shape[0], : image.shape[1]]
+        label = self.label_fn(raw, pair)
+        if label.shape != image.shape[:2]:
+            raise ValueError(
+                f"label: expected the image's size {image.shape[:2]} for {pair.label}, got {label.shape}"
+            )
+        return {"image": np.ascontiguousarray(image), "label": label}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reader:
+    """How to read one dataset from its original layout.
+
+    Attributes:
+      name: dataset name.
+      url: where users obtain the data.
+      layout: the expected files under the dataset root (shown in missing-file errors).
+      open_fn: ``open_fn(reader, root, split) -> FileSource``.
+    """
+
+    name: str
+    url: str
+    layout: str
+    open_fn: Callable[["Reader", Path, str], FileSource]
+
+    def __call__(self, root: Path | str, split: str) -> FileSource:
+        root = Path(root).expanduser()
+        self.need(root)
+        return self.open_fn(self, root, split)
+
+    def need(self, path: Path) -> Path:
+        """``path`` if it exists, else :class:`MissingDataError` naming it and the layout."""
+        return require(path, self.name, self.layout, self.url)
+
+    def glob(self, folder: Path, pattern: str) -> list[Path]:
+        """Sorted files matching ``pattern`` (recursive with ``**``) in ``folder``; error if there are none."""
+        files = sorted(self.need(folder).glob(pattern))
+        if not files:
+            raise missing(folder / pattern, self.name, self.layout, self.url)
+        return files
+
+    def source(self, keys: Sequence[str], pairs: Sequence[Pair], decoder: Decoder) -> FileSource:
+        return FileSource(self.name, tuple(keys), tuple(pairs), decoder)

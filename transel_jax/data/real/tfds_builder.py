@@ -1,0 +1,97 @@
+"""TFDS builder for the 17 real datasets, without TensorFlow.
+
+One builder, ``transel_real``, with one config per dataset (``transel_real/cityscapes``, ...). It reads
+the user's local files (the dataset root is TFDS's *manual dir*; nothing is ever downloaded), writes
+``array_record`` files, and is read back with ``tfds.data_source`` as a random-access source:
+
+>>> from transel_jax.data.real import tfds_builder
+>>> tfds_builder.prepare("suim", root="~/data/suim", data_dir="~/tfds")          # doctest: +SKIP
+>>> src = tfds_builder.prepared_source("suim", "train", data_dir="~/tfds")       # doctest: +SKIP
+>>> src[0]["image"].shape, src[0]["label"].dtype                                 # doctest: +SKIP
+((h, w, 3), dtype('uint8'))
+
+Features are ``image`` uint8 [H, W, 3] and ``label`` uint8 [H, W] (0 = void), stored as zlib-compressed
+tensors (TFDS' ``Image`` feature needs TensorFlow to encode; ``Tensor`` does not). Shuffling at write time
+is disabled, so example ``i`` of the prepared split is example ``i`` of the direct reader and the target
+subset (the first N training examples) is the same set of images on both paths.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from transel_jax.data.real import facts
+from transel_jax.data.real.classes import CLASSES
+from transel_jax.data.real.readers import READERS
+
+BUILDER_NAME = "transel_real"
+
+
+class TranselReal(tfds.core.GeneratorBasedBuilder):
+    """The 17 segmentation datasets of the Factors-of-Influence study, read from local files."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Labels 0..C with 0 = void; image and label as uint8 zlib tensors."}
+    BUILDER_CONFIGS = [
+        tfds.core.BuilderConfig(name=name, description=f"{name}: {READERS[name].url}") for name in facts.NAMES
+    ]
+    MANUAL_DOWNLOAD_INSTRUCTIONS = (
+        "Download the dataset from its official site and pass its root folder as the manual dir; "
+        "`transel_jax.data.catalog.info(name).description` shows the expected layout."
+    )
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        name = self.builder_config.name
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=f"{name} semantic segmentation, labels 0..{len(CLASSES[name]) - 1} (0 = void).",
+            features=tfds.features.FeaturesDict({
+                "image": tfds.features.Tensor(
+                    shape=(None, None, 3), dtype=np.uint8, encoding=tfds.features.Encoding.ZLIB),
+                "label": tfds.features.Tensor(
+                    shape=(None, None), dtype=np.uint8, encoding=tfds.features.Encoding.ZLIB),
+            }),
+            metadata=tfds.core.MetadataDict(class_names=list(CLASSES[name])),
+            disable_shuffling=True,
+        )
+
+    def _split_generators(self, dl_manager):
+        name = self.builder_config.name
+        root = Path(dl_manager.manual_dir)
+        return {split: self._generate_examples(root, split) for split in facts.split_names(name)}
+
+    def _generate_examples(self, root: Path, split: str):
+        source = READERS[self.builder_config.name](root, split)
+        for i in range(len(source)):
+            yield source.keys[i], source[i]
+
+
+def _check_name(name: str) -> None:
+    if name not in READERS:
+        raise ValueError(f"name: expected one of {sorted(READERS)}, got {name!r}")
+
+
+def prepare(name: str, root: str | Path, data_dir: str | Path) -> Path:
+    """Build ``transel_real/<name>`` from the original files under ``root`` into ``data_dir``.
+
+    Every split is opened first, so a missing file fails at once with the expected layout. Returns the
+    folder holding the array_record files. Progress bars come from TFDS.
+    """
+    _check_name(name)
+    root = Path(root).expanduser()
+    for split in facts.split_names(name):
+        READERS[name](root, split)
+    builder = TranselReal(config=name, data_dir=str(Path(data_dir).expanduser()), file_format="array_record")
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(root)))
+    return Path(builder.data_dir)
+
+
+def prepared_source(name: str, split: str, data_dir: str | Path):
+    """Random-access ``tfds.data_source`` of a prepared split: ``src[i] -> {"image", "label"}``."""
+    _check_name(name)
+    return tfds.data_source(
+        f"{BUILDER_NAME}/{name}", split=split, data_dir=str(Path(data_dir).expanduser()),
+        download=False,
+    )
