@@ -1,1 +1,28 @@
-"""transel_jax.models."""
+"""Segmentation models: HRNetV2 and the dilated ResNet23M with a linear head, and the ensemble head.
+
+>>> from transel_jax import models
+>>> model = models.build("hrnetv2_tiny", num_classes=5)
+>>> variables = model.init(jax.random.PRNGKey(0), images, train=False)          # doctest: +SKIP
+>>> logits, feats = model.apply(variables, images, return_features=True)       # doctest: +SKIP
+"""
+from transel_jax.models.ensemble import EnsembleHead, frozen_member_logits
+from transel_jax.models.heads import SegmentationHead
+from transel_jax.models.hrnet import HRNetV2
+from transel_jax.models.registry import build, count_layers, count_params, describe, names
+from transel_jax.models.resnet import DilatedResNet
+from transel_jax.models.segmenter import Segmenter, check_images
+
+__all__ = [
+    "DilatedResNet",
+    "EnsembleHead",
+    "HRNetV2",
+    "SegmentationHead",
+    "Segmenter",
+    "build",
+    "check_images",
+    "count_layers",
+    "count_params",
+    "describe",
+    "frozen_member_logits",
+    "names",
+]
