@@ -106,4 +106,4 @@ def _ensure_loaded() -> None:
 
 
 # Modules whose import registers datasets. Data modules add themselves here.
-_REGISTERING_MODULES: Sequence[str] = ("transel_jax.data.real",)
+_REGISTERING_MODULES: Sequence[str] = ("transel_jax.data.real", "transel_jax.data.synthetic")

@@ -1,0 +1,56 @@
+"""Per-dataset channel mean/std of the synthetic suite (0..255 scale), as registered in the catalog.
+
+The table below was produced by ``python -m transel_jax.data.synthetic.normalisation`` (the first 512
+training images of each dataset, or all of them when fewer, seed 0, 64x64); tests re-measure it. Re-run the module after changing the renderer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from transel_jax.data.synthetic.datasets import get
+from transel_jax.data.synthetic.generate import generate
+
+MEASURED_IMAGES = 512
+
+# name -> (mean RGB, std RGB)
+STATS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    'syn_consumer_broad': ((127.68, 123.21, 107.0), (54.21, 55.08, 68.35)),
+    'syn_consumer_context': ((112.06, 132.27, 132.98), (48.86, 52.02, 72.63)),
+    'syn_consumer_objects': ((127.37, 122.79, 105.07), (54.39, 57.24, 67.34)),
+    'syn_drive_day': ((124.24, 130.87, 123.34), (51.72, 54.45, 68.25)),
+    'syn_drive_adverse': ((93.8, 98.53, 100.72), (61.4, 62.3, 63.82)),
+    'syn_drive_region': ((177.79, 154.81, 107.49), (61.4, 53.93, 49.35)),
+    'syn_drive_small': ((144.58, 143.66, 132.18), (66.76, 66.54, 72.17)),
+    'syn_aerial_urban': ((127.32, 129.77, 90.24), (33.37, 27.68, 21.08)),
+    'syn_aerial_irrg': ((152.94, 128.53, 136.02), (51.92, 33.62, 28.77)),
+    'syn_indoor_home': ((138.95, 116.87, 87.14), (47.9, 52.32, 48.49)),
+    'syn_indoor_scan': ((86.6, 92.97, 106.83), (31.55, 33.08, 36.04)),
+    'syn_underwater_reef': ((57.57, 124.58, 151.06), (43.3, 28.12, 23.81)),
+    'syn_underwater_murky': ((46.62, 95.21, 80.25), (25.12, 19.77, 14.76)),
+    'syn_virtual_drive': ((121.46, 130.23, 127.04), (58.17, 45.9, 80.7)),
+    'syn_virtual_gallery': ((172.11, 167.55, 177.18), (72.72, 73.06, 63.42)),
+}
+
+
+def measure(name: str, num_images: int = MEASURED_IMAGES, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Channel mean and std (float64 [3] each, 0..255 scale) over the first ``num_images`` training images."""
+    num_images = min(num_images, get(name).splits["train"])
+    images = generate(name, np.arange(num_images), seed=seed)["image"].reshape(-1, 3).astype(np.float64)
+    return images.mean(0), images.std(0)
+
+
+def _main() -> None:
+    from tqdm import tqdm
+
+    from transel_jax.data.synthetic.datasets import DATASETS
+
+    lines = []
+    for dataset in tqdm(DATASETS, desc="measuring mean/std"):
+        mean, std = measure(dataset.name)
+        lines.append(f"    {dataset.name!r}: ({tuple(round(float(v), 2) for v in mean)}, "
+                     f"{tuple(round(float(v), 2) for v in std)}),")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    _main()
