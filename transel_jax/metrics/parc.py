@@ -31,11 +31,13 @@ def _feature_rdm(feats: jnp.ndarray, standardize: bool) -> jnp.ndarray:
     return rdm.correlation_rdm(standardize_columns(feats) if standardize else feats)
 
 
-@partial(jax.jit, static_argnames=("num_classes", "standardize"))
-def _parc(feats, labels, num_classes, standardize):
+@partial(jax.jit, static_argnames=("standardize",))
+def _parc(feats, labels, standardize):
     d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
-    d_labels = rdm.upper_triangle(label_rdm(labels, num_classes))
-    return rdm.spearman(d_feats, d_labels)
+    # label_rdm up to its positive factor C/(C-1), which Spearman (rank-based) ignores: one compiled
+    # kernel serves every num_classes.
+    d_labels = rdm.upper_triangle(labels[:, None] != labels[None, :])
+    return rdm.spearman(d_feats, d_labels.astype(d_feats.dtype))
 
 
 def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.ndarray:
@@ -48,7 +50,7 @@ def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.nd
     Args:
       feats: float [n, D] source features of n >= 2 samples (PCA-reduce to f=32 first, as 003 does).
       labels: int [n] target class indices 0..C-1.
-      num_classes: C >= 2 (static).
+      num_classes: C >= 2 (validates the label range; the score does not depend on it otherwise).
       standardize: z-score each feature dimension first (authors' code); then PARC is invariant to
         per-dimension affine rescaling of the features, otherwise to per-sample ones.
 
@@ -57,7 +59,7 @@ def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.nd
     num_classes = check_feats_labels(feats, labels, num_classes, min_rows=2)
     if num_classes < 2:
         raise ValueError(f"num_classes: expected an integer >= 2 (one-hot correlation needs 2 classes), got {num_classes}")
-    return _parc(jnp.asarray(feats), jnp.asarray(labels), num_classes, bool(standardize))
+    return _parc(jnp.asarray(feats), jnp.asarray(labels), bool(standardize))
 
 
 @partial(jax.jit, static_argnames=("standardize",))
