@@ -24,6 +24,7 @@ import tensorflow_datasets as tfds
 
 from transel_jax.data.real import facts
 from transel_jax.data.real.classes import CLASSES
+from transel_jax.data.real.files import MissingDataError
 from transel_jax.data.real.readers import READERS
 
 BUILDER_NAME = "transel_real"
@@ -91,6 +92,12 @@ def prepare(name: str, root: str | Path, data_dir: str | Path) -> Path:
 def prepared_source(name: str, split: str, data_dir: str | Path):
     """Random-access ``tfds.data_source`` of a prepared split: ``src[i] -> {"image", "label"}``."""
     _check_name(name)
+    folder = Path(data_dir).expanduser() / BUILDER_NAME / name
+    if not list(folder.glob("*/dataset_info.json")):
+        raise MissingDataError(
+            f"{name}: expected a prepared dataset under {folder}, found none. Build it once with "
+            f"transel_jax.data.real.tfds_builder.prepare({name!r}, root=<original files>, data_dir={str(data_dir)!r})."
+        )
     return tfds.data_source(
         f"{BUILDER_NAME}/{name}", split=split, data_dir=str(Path(data_dir).expanduser()),
         download=False,

@@ -1,0 +1,92 @@
+"""TFDS array_record build of real datasets from fake trees, read back with tfds.data_source."""
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from PIL import Image
+
+from transel_jax.data import catalog
+from transel_jax.data.real import MissingDataError, tfds_builder
+
+
+def _save(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def write_suim(root, n_train, n_test=2, seed=0):
+    """SUIM layout with tiny PNG-lossless content where it matters (the masks) and varied sizes."""
+    rng = np.random.default_rng(seed)
+    colours = np.array([(0, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 255)], np.uint8)
+    for folder, n in (("train_val", n_train), ("TEST", n_test)):
+        for i in range(n):
+            h, w = 3 + i % 3, 4 + i % 2
+            _save(root / folder / "images" / f"f_r_{i:04d}_.jpg", rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+            _save(root / folder / "masks" / f"f_r_{i:04d}_.bmp", colours[rng.integers(0, 4, (h, w))])
+
+
+def write_cityscapes(root, seed=1):
+    rng = np.random.default_rng(seed)
+    for sub, city, n in (("train", "aachen", 3), ("val", "lindau", 2)):
+        for i in range(n):
+            key = f"{city}_{i:06d}_000019"
+            _save(root / "leftImg8bit" / sub / city / f"{key}_leftImg8bit.png", rng.integers(0, 256, (5, 7, 3), dtype=np.uint8))
+            _save(root / "gtFine" / sub / city / f"{key}_gtFine_labelIds.png", rng.integers(0, 34, (5, 7), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("name,writer", [("suim", lambda r: write_suim(r, 4)), ("cityscapes", write_cityscapes)])
+def test_array_record_build_reads_back_identically(name, writer, tmp_path):
+    root, data_dir = tmp_path / name, tmp_path / "tfds"
+    writer(root)
+    built = tfds_builder.prepare(name, root=root, data_dir=data_dir)
+    assert list(built.glob("*.array_record-*")), "expected array_record files"
+    for split in ("train", "validation"):
+        direct = catalog.load(name, split, root=root)
+        prepared = catalog.load(name, split, prepared_dir=data_dir)
+        raw = tfds.data_source(f"transel_real/{name}", split=split, data_dir=str(data_dir), download=False)
+        assert len(direct) == len(prepared) == len(raw) > 0
+        for i in range(len(direct)):
+            want = direct[i]
+            for got in (prepared[i], raw[i]):
+                np.testing.assert_array_equal(np.asarray(got["image"]), want["image"])
+                np.testing.assert_array_equal(np.asarray(got["label"]), want["label"])
+                assert np.asarray(got["label"]).dtype == np.uint8
+    meta = tfds.builder(f"transel_real/{name}", data_dir=str(data_dir)).info.metadata
+    assert meta["class_names"] == list(catalog.info(name).class_names)
+
+
+def test_target_subset_same_images_on_both_paths(tmp_path):
+    pipeline = pytest.importorskip("transel_jax.data.pipeline")
+    root, data_dir = tmp_path / "suim", tmp_path / "tfds"
+    write_suim(root, n_train=153)
+    tfds_builder.prepare("suim", root=root, data_dir=data_dir)
+    info = catalog.info("suim")
+    direct = catalog.load("suim", "train", root=root)
+    prepared = catalog.load("suim", "train", prepared_dir=data_dir)
+    sub_direct, sub_prepared = pipeline.target_subset(direct, info), pipeline.target_subset(prepared, info)
+    assert len(sub_direct) == len(sub_prepared) == info.target_train_size == 150
+    assert direct.keys[:3] == ("f_r_0000_", "f_r_0001_", "f_r_0002_")  # sorted file order
+    for i in range(150):  # the same images, in the same order, on both paths
+        np.testing.assert_array_equal(sub_prepared[i]["label"], direct[i]["label"])
+        np.testing.assert_array_equal(sub_prepared[i]["image"], sub_direct[i]["image"])
+
+
+def test_prepare_fails_on_missing_files_before_tfds(tmp_path, monkeypatch):
+    def no_tfds(*args, **kwargs):
+        raise AssertionError("TFDS must not be reached when files are missing")
+
+    monkeypatch.setattr(tfds_builder.TranselReal, "download_and_prepare", no_tfds)
+    (tmp_path / "bdd" / "images").mkdir(parents=True)
+    with pytest.raises(MissingDataError, match=r"bdd: expected .*images/10k/train"):
+        tfds_builder.prepare("bdd", root=tmp_path / "bdd", data_dir=tmp_path / "tfds")
+
+
+def test_prepared_source_of_unbuilt_dataset_names_the_folder(tmp_path):
+    with pytest.raises(MissingDataError, match=r"coco: expected a prepared dataset under .*transel_real/coco"):
+        catalog.load("coco", "train", prepared_dir=tmp_path / "nothing")
+
+
+def test_unknown_names_and_splits():
+    with pytest.raises(ValueError, match=r"name: expected one of .*got 'nope'"):
+        tfds_builder.prepare("nope", root=".", data_dir=".")
+    with pytest.raises(ValueError, match=r"split: expected one of \['train', 'validation'\] for 'suim', got 'test'"):
+        catalog.load("suim", "test")
