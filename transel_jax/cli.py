@@ -13,6 +13,7 @@ import sys
 # verb -> (module, one-line help). A module provides add_arguments(parser) and main(args).
 VERBS: dict[str, tuple[str, str]] = {
     "score": ("transel_jax.ensembles.cli", "score every candidate ensemble from an .npz of probabilities"),
+    "data": ("transel_jax.data.cli", "list datasets and write preview grids with label overlays"),
 }
 
 
