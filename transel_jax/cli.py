@@ -14,6 +14,7 @@ import sys
 VERBS: dict[str, tuple[str, str]] = {
     "score": ("transel_jax.ensembles.cli", "score every candidate ensemble from an .npz of probabilities"),
     "data": ("transel_jax.data.cli", "list datasets and write preview grids with label overlays"),
+    "train": ("transel_jax.train.cli", "train or fine-tune a segmentation model from a config (data-parallel)"),
 }
 
 
@@ -29,7 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # Verbs taking ml_collections-style `--config.a.b=value` overrides set_defaults(config_overrides=[]).
+    if extra and not (hasattr(args, "config_overrides") and all(e.startswith("--config.") or not e.startswith("-")
+                                                               for e in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if hasattr(args, "config_overrides"):
+        args.config_overrides = extra
     return int(importlib.import_module(args._module).main(args) or 0)
 
 

@@ -125,3 +125,19 @@ def load_variables(directory: str, *, step: int | None = None) -> tuple[dict, di
     finally:
         ckpt.close()
     return {"params": tree["params"], "batch_stats": tree.get("batch_stats", {})}, meta
+
+
+def latest_meta(directory: str) -> dict:
+    """Metadata of the newest readable checkpoint in ``directory`` (no arrays are read)."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"directory: expected a checkpoint directory, got {str(directory)!r} (not found)")
+    ckpt = Checkpointer(directory)
+    try:
+        for step in reversed(ckpt.steps()):
+            try:
+                return ckpt.read_meta(step)
+            except Exception as err:  # noqa: BLE001 -- unreadable steps are skipped, as documented
+                ckpt._skip(step, err)
+    finally:
+        ckpt.close()
+    raise ValueError(f"directory: expected at least one readable checkpoint in {ckpt.directory}, found none")

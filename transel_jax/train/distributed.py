@@ -16,9 +16,10 @@ AXIS = "data"
 def initialize_distributed(enabled: bool) -> None:
     """Call ``jax.distributed.initialize()`` (cluster auto-detected: TPU pod, SLURM, ...) when ``enabled``.
 
-    Must run before any other jax call on every host of a multi-host job; a no-op when not enabled.
+    Must run before any other jax call on every host of a multi-host job; a no-op when not enabled or
+    already initialised.
     """
-    if enabled:
+    if enabled and not jax.distributed.is_initialized():
         jax.distributed.initialize()
 
 

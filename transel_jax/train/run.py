@@ -1,0 +1,105 @@
+"""Config-driven training run: dataset + model from the catalogs, train, evaluate, write results.
+
+``run(config, workdir)`` is what ``transel train`` calls. It (1) initialises multi-host jax when
+``config.distributed``, (2) loads the dataset split from the catalog (its target subset when
+``config.data.target_subset``), (3) builds the model with synchronized BatchNorm, initialises it, and when
+``config.train.init_from`` names a source checkpoint copies that backbone in (fine-tuning), (4) trains
+with exact resume, and (5) evaluates mIoU on ``config.eval.split``, written by process 0 to
+``<workdir>/eval.json`` together with the config and package version that produced it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+import transel_jax
+from transel_jax.train import distributed
+from transel_jax.train.checkpoint import load_variables, make_meta
+from transel_jax.train.evaluate import EvalResult, evaluate
+from transel_jax.train.state import TrainState
+from transel_jax.train.trainer import train
+
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+@dataclasses.dataclass
+class RunResult:
+    state: TrainState
+    eval: EvalResult | None
+    workdir: str
+
+
+def build_model(config, num_classes: int):
+    from transel_jax import models
+
+    if config.model.dtype not in DTYPES:
+        raise ValueError(f"config.model.dtype: expected one of {sorted(DTYPES)}, got {config.model.dtype!r}")
+    return models.build(config.model.name, num_classes, dtype=DTYPES[config.model.dtype], axis_name="data")
+
+
+def initial_variables(model, config, info) -> dict:
+    """Random init at the dataset's resolution; the backbone of ``config.train.init_from`` when set."""
+    from transel_jax.transfer.finetune import transplant_backbone
+
+    images = jnp.zeros((1, *info.resolution, 3), jnp.float32)
+    variables = jax.jit(lambda k: model.init(k, images, train=False))(jax.random.PRNGKey(config.train.seed))
+    variables = jax.device_get(variables)
+    if not config.train.init_from:
+        return variables
+    source_variables, meta = load_variables(config.train.init_from)
+    return transplant_backbone(source_variables, variables, source_name=meta["model"],
+                               target_name=config.model.name)
+
+
+def _loader_kwargs(config) -> dict:
+    return {"data_dir": config.data.data_dir} if config.data.get("data_dir") else {}
+
+
+def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False, source=None,
+        eval_source=None) -> RunResult:
+    """Train (and evaluate) as ``config`` says; see the module docstring and :mod:`.defaults`."""
+    from transel_jax.data import catalog, pipeline
+
+    distributed.initialize_distributed(config.distributed)
+    info = catalog.info(config.data.dataset)
+    if source is None:
+        source = catalog.load(info.name, config.data.split, **_loader_kwargs(config))
+    if config.data.target_subset:
+        source = pipeline.target_subset(source, info)
+    model = build_model(config, info.num_classes)
+    variables = initial_variables(model, config, info)
+    pid, nproc = jax.process_index(), jax.process_count()
+
+    def batches(start_step: int):
+        return pipeline.train_batches(source, info, batch_size=config.train.global_batch_size,
+                                      seed=config.train.seed, start_step=start_step,
+                                      num_steps=config.train.steps - start_step, process_index=pid,
+                                      process_count=nproc, augment=config.data.augment)
+
+    meta = make_meta(config.model.name, info.num_classes, config.to_dict(), dataset=info.name)
+    state = train(model, variables, batches, hparams=config.train, ckpt=config.checkpoint, workdir=workdir,
+                  meta=meta, resume=resume, log_every=config.log_every)
+    result = None
+    if config.eval.split:
+        if eval_source is None:
+            eval_source = catalog.load(info.name, config.eval.split, **_loader_kwargs(config))
+        batches_ = pipeline.eval_batches(eval_source, info, batch_size=config.eval.batch_size,
+                                         process_index=pid, process_count=nproc)
+        result = evaluate(model, state.variables, batches_, num_classes=info.num_classes)
+        _write_eval(workdir, result, config, info)
+    return RunResult(state=state, eval=result, workdir=workdir)
+
+
+def _write_eval(workdir: str, result: EvalResult, config, info) -> None:
+    if not distributed.is_logging_process():
+        return
+    record = {"produced_by": f"transel_jax {transel_jax.__version__} transel_jax.train.run.run",
+              "dataset": info.name, "split": config.eval.split, "class_names": list(info.class_names[1:]),
+              **result.to_json(), "config": config.to_dict()}
+    with open(os.path.join(workdir, "eval.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1)
