@@ -14,6 +14,7 @@ import sys
 VERBS: dict[str, tuple[str, str]] = {
     "score": ("transel_jax.ensembles.cli", "score every candidate ensemble from an .npz of probabilities"),
     "data": ("transel_jax.data.cli", "list datasets and write preview grids with label overlays"),
+    "real": ("transel_jax.data.real.cli", "check or prepare (TFDS array_record) the 17 real datasets from local files"),
     "train": ("transel_jax.train.cli", "train or fine-tune a segmentation model from a config (data-parallel)"),
 }
 
