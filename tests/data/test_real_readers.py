@@ -414,3 +414,26 @@ def test_default_root_from_environment(tmp_path, monkeypatch):
     write_sunrgbd(tmp_path / "sunrgbd")
     monkeypatch.setenv("TRANSEL_REAL_DATA", str(tmp_path))
     assert catalog.load("sunrgbd", "validation").keys == ("img-000001",)
+
+
+def test_scannet_labels_are_nyu40_without_the_tsv(tmp_path):
+    root = tmp_path / "scannet"
+    write_scannet(root)
+    (root / "scannetv2-labels.combined.tsv").unlink()
+    frames = root / "scannet_frames_25k" / "scene0000_00"
+    p = _pattern(3, 4)
+    Image.fromarray(np.array([0, 5, 40, 41], np.uint16)[p]).save(frames / "label" / "000100.png")
+    got = catalog.load("scannet", "train", root=root)[0]["label"]
+    np.testing.assert_array_equal(got, _expect("scannet", p, [None, "chair", "otherprop", None]))
+
+
+def test_alternative_folder_spellings(tmp_path):
+    suim = tmp_path / "suim"
+    write_suim(suim)
+    (suim / "TEST").rename(suim / "test")
+    assert catalog.load("suim", "validation", root=suim).keys == ("d_r_47_",)
+    mapillary = tmp_path / "mapillary"
+    write_mapillary(mapillary)
+    (mapillary / "validation" / "v1.2").mkdir()
+    (mapillary / "validation" / "labels").rename(mapillary / "validation" / "v1.2" / "labels")
+    assert len(catalog.load("mapillary", "validation", root=mapillary)[0]["label"]) == H

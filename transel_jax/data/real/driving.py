@@ -182,7 +182,7 @@ labels/sem_seg/masks/{train,val}/<name>.png   trainIds 0..18 (-> 1..19), 255 -> 
 def _open_mapillary(reader: Reader, root: Path, split: str):
     sub = {"train": "training", "validation": "validation"}[split]
     images = reader.glob(root / sub / "images", "*.jpg")
-    labels = reader.need(root / sub / "labels")
+    labels = reader.first(root / sub / "labels", root / sub / "v1.2" / "labels")  # v1.2 / v2.0 downloads
     pairs = [Pair(p, labels / f"{p.stem}.png") for p in images]
     table = labelmaps.shifted_table(66, void_ids=(65,))  # v1.2 id k in 0..64 -> k + 1; 65 Unlabeled -> void
     return reader.source([p.stem for p in images], pairs, Decoder(labelmaps.ByTable(table)))
@@ -193,7 +193,8 @@ MAPILLARY = Reader(
     url="https://www.mapillary.com/dataset/vistas (Mapillary Vistas v1.2)",
     layout="""\
 {training,validation}/images/<key>.jpg
-{training,validation}/labels/<key>.png   v1.2 class ids 0..65 (palette PNG): k -> k + 1, 65 Unlabeled -> void""",
+{training,validation}/labels/<key>.png   v1.2 class ids 0..65 (palette PNG): k -> k + 1, 65 Unlabeled -> void
+  (in the v2.0 download these are {training,validation}/v1.2/labels/<key>.png)""",
     open_fn=_open_mapillary,
 )
 

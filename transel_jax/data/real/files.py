@@ -195,6 +195,13 @@ class Reader:
         """``path`` if it exists, else :class:`MissingDataError` naming it and the layout."""
         return require(path, self.name, self.layout, self.url)
 
+    def first(self, *candidates: Path) -> Path:
+        """The first existing path among ``candidates`` (alternative spellings of one folder)."""
+        for path in candidates:
+            if path.exists():
+                return path
+        raise missing(candidates[0], self.name, self.layout, self.url)
+
     def glob(self, folder: Path, pattern: str) -> list[Path]:
         """Sorted files matching ``pattern`` (recursive with ``**``) in ``folder``; error if there are none."""
         files = sorted(self.need(folder).glob(pattern))

@@ -46,9 +46,15 @@ def scannet_table(tsv: Path) -> np.ndarray:
     return labelmaps.id_table({k: v for k, v in mapping.items() if 1 <= v <= 40}, size=max(mapping) + 1)
 
 
+NYU40_TABLE = labelmaps.id_table({k: k for k in range(1, 41)}, size=65536)
+"""NYU-40 id k in 1..40 -> label k; 0 and anything larger -> void."""
+
+
 def _open_scannet(reader: Reader, root: Path, split: str):
-    scenes = set(read_list(reader.need(root / {"train": "scannetv2_train.txt", "validation": "scannetv2_val.txt"}[split])))
-    table = scannet_table(reader.need(root / "scannetv2-labels.combined.tsv"))
+    listed = {"train": "scannetv2_train.txt", "validation": "scannetv2_val.txt"}[split]
+    scenes = set(read_list(reader.need(root / listed)))
+    tsv = root / "scannetv2-labels.combined.tsv"
+    table = scannet_table(tsv) if tsv.exists() else NYU40_TABLE
     frames = [p for p in reader.glob(root / "scannet_frames_25k", "*/color/*.jpg") if p.parent.parent.name in scenes]
     keys = [f"{p.parent.parent.name}/{p.stem}" for p in frames]
     pairs = [Pair(p, p.parent.parent / "label" / f"{p.stem}.png") for p in frames]
@@ -60,9 +66,10 @@ SCANNET = Reader(
     url="http://www.scan-net.org/ (ScanNet v2 terms of use; scannet_frames_25k.zip)",
     layout="""\
 scannet_frames_25k/scene0000_00/color/000000.jpg
-scannet_frames_25k/scene0000_00/label/000000.png   16-bit raw ScanNet label ids
-scannetv2-labels.combined.tsv                      columns id, nyu40id: raw id -> NYU-40 label (0 -> void)
-scannetv2_{train,val}.txt                          official scene lists""",
+scannet_frames_25k/scene0000_00/label/000000.png   NYU-40 ids: 0 -> void, 1..40 -> 1..40
+scannetv2_{train,val}.txt                          official scene lists
+scannetv2-labels.combined.tsv   (optional) only if your label images hold raw ScanNet ids: they are
+                                then mapped through its id -> nyu40id columns""",
     open_fn=_open_scannet,
 )
 

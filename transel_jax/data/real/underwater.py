@@ -24,7 +24,7 @@ SUIM_PALETTE = {
 
 
 def _open_suim(reader: Reader, root: Path, split: str):
-    base = root / {"train": "train_val", "validation": "TEST"}[split]
+    base = root / "train_val" if split == "train" else reader.first(root / "TEST", root / "test")
     images = reader.glob(base / "images", "*.jpg")
     masks = reader.need(base / "masks")
     pairs = [Pair(p, masks / f"{p.stem}.bmp") for p in images]
@@ -37,7 +37,7 @@ SUIM = Reader(
     url="https://irvlab.cs.umn.edu/resources/suim-dataset (SUIM: train_val and TEST)",
     layout="""\
 train_val/images/d_r_122_.jpg    train_val/masks/d_r_122_.bmp
-TEST/images/d_r_47_.jpg          TEST/masks/d_r_47_.bmp      (validation)
+TEST/images/d_r_47_.jpg          TEST/masks/d_r_47_.bmp      (validation; "test" also accepted)
   RGB masks thresholded per channel at 128: black water body -> void, blue divers 1, green plants 2,
   cyan wrecks 3, red robots 4, magenta reefs 5, yellow fish 6, white sea-floor 7; masks larger than
   their image are cropped to it""",
