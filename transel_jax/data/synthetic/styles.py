@@ -72,7 +72,7 @@ DRIVE_DAY = Style(
         "sky": Look((0.55, 0.7, 0.9), (0.85, 0.9, 0.97), "mottled", 0.02),
         "road": Look((0.28, 0.28, 0.3), (0.45, 0.45, 0.47), "grain", 0.05),
         "lane_marking": Look((0.92, 0.92, 0.88), (0.8, 0.8, 0.78), "flat", 0.02),
-        "sidewalk": Look((0.58, 0.56, 0.54), (0.38, 0.38, 0.38), "tiles", 0.05),
+        "sidewalk": Look((0.4, 0.39, 0.38), (0.24, 0.24, 0.25), "tiles", 0.05),  # road-like grey: texture tells
         "building": Look((0.62, 0.52, 0.42), (0.22, 0.25, 0.3), "windows", 0.15),
         "vegetation": Look((0.18, 0.38, 0.14), (0.36, 0.56, 0.2), "speckle", 0.1),
         "terrain": Look((0.45, 0.5, 0.3), (0.58, 0.56, 0.36), "grain", 0.08),

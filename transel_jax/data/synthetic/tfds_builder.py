@@ -53,6 +53,7 @@ class SyntheticSuite(tfds.core.GeneratorBasedBuilder):
             supervised_keys=("image", "label"),
             homepage="https://github.com/transel-jax",
             metadata=tfds.core.MetadataDict(class_names=list(get(cfg.dataset).class_names), seed=cfg.seed),
+            disable_shuffling=True,  # record i of a split is image i of the on-demand source
         )
 
     def _split_generators(self, dl_manager):
