@@ -6,6 +6,7 @@ from PIL import Image
 
 from transel_jax.data import catalog
 from transel_jax.data.real import MissingDataError, tfds_builder
+from transel_jax.data.real.files import decode_image
 
 
 def _save(path, array):
@@ -33,7 +34,19 @@ def write_cityscapes(root, seed=1):
             _save(root / "gtFine" / sub / city / f"{key}_gtFine_labelIds.png", rng.integers(0, 34, (5, 7), dtype=np.uint8))
 
 
-@pytest.mark.parametrize("name,writer", [("suim", lambda r: write_suim(r, 4)), ("cityscapes", write_cityscapes)])
+def write_isaid(root, seed=2):
+    """Tiles whose images are stored as re-encoded PNG patches (the non-verbatim path)."""
+    rng = np.random.default_rng(seed)
+    colours = np.array([(0, 0, 0), (0, 0, 63), (0, 127, 255)], np.uint8)
+    for sub in ("train", "val"):
+        for stem in ("P0001", "P0002"):
+            _save(root / sub / "images" / f"{stem}.png", rng.integers(0, 256, (9, 11, 3), dtype=np.uint8))
+            _save(root / sub / "Semantic_masks" / "images" / f"{stem}_instance_color_RGB.png", colours[rng.integers(0, 3, (9, 11))])
+
+
+@pytest.mark.parametrize(
+    "name,writer", [("suim", lambda r: write_suim(r, 4)), ("cityscapes", write_cityscapes), ("isaid", write_isaid)]
+)
 def test_array_record_build_reads_back_identically(name, writer, tmp_path):
     root, data_dir = tmp_path / name, tmp_path / "tfds"
     writer(root)
@@ -46,10 +59,14 @@ def test_array_record_build_reads_back_identically(name, writer, tmp_path):
         assert len(direct) == len(prepared) == len(raw) > 0
         for i in range(len(direct)):
             want = direct[i]
+            np.testing.assert_array_equal(prepared[i]["image"], want["image"])
+            np.testing.assert_array_equal(decode_image(raw[i]["image"]), want["image"])
             for got in (prepared[i], raw[i]):
-                np.testing.assert_array_equal(np.asarray(got["image"]), want["image"])
                 np.testing.assert_array_equal(np.asarray(got["label"]), want["label"])
                 assert np.asarray(got["label"]).dtype == np.uint8
+            if name == "suim":  # a JPEG used as stored is kept bit for bit, not re-encoded
+                jpeg = root / ("train_val" if split == "train" else "TEST") / "images" / f"{direct.keys[i]}.jpg"
+                assert raw[i]["image"] == jpeg.read_bytes()
     meta = tfds.builder(f"transel_real/{name}", data_dir=str(data_dir)).info.metadata
     assert meta["class_names"] == list(catalog.info(name).class_names)
 

@@ -102,14 +102,14 @@ class FileSource:
     Attributes:
       name: dataset name.
       keys: one id per example, in order.
-      examples: one record per example, passed to ``decode``.
-      decode: record -> {"image", "label"}.
+      examples: one record per example (a :class:`Pair`), passed to ``decode``.
+      decode: the :class:`Decoder`: record -> {"image", "label"}.
     """
 
     name: str
     keys: tuple[str, ...]
     examples: Sequence[Any]
-    decode: Callable[[Any], dict]
+    decode: "Decoder"
 
     def __post_init__(self):
         if len(self.keys) != len(self.examples):
@@ -119,13 +119,20 @@ class FileSource:
         return len(self.examples)
 
     def __getitem__(self, index: int) -> dict:
+        example = self.decode(self.examples[self._check(index)])
+        return {"image": example["image"], "label": example["label"]}
+
+    def encoded(self, index: int) -> dict:
+        """Example ``index`` for storage: {"image": encoded bytes, "label": uint8 [H, W]}."""
+        return self.decode.encoded(self.examples[self._check(index)])
+
+    def _check(self, index) -> int:
         if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"index: expected an integer, got {type(index).__name__}")
         n = len(self.examples)
         if not -n <= index < n:
             raise IndexError(f"index: expected a value in [{-n}, {n}), got {index}")
-        example = self.decode(self.examples[int(index)])
-        return {"image": example["image"], "label": example["label"]}
+        return int(index) % n
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,6 +175,41 @@ class Decoder:
                 f"label: expected the image's size {image.shape[:2]} for {pair.label}, got {label.shape}"
             )
         return {"image": np.ascontiguousarray(image), "label": label}
+
+    def encoded(self, pair: Pair) -> dict:
+        """{"image": encoded bytes, "label": uint8 [H, W]} for storage.
+
+        The image bytes are the original file when the image is used as stored (so a JPEG stays the
+        same JPEG, bit for bit); patches and converted images are re-encoded as lossless PNG. Decoding the
+        bytes with :func:`decode_image` gives exactly ``self(pair)["image"]``.
+        """
+        example = self(pair)
+        if pair.window is None and self.image_fn is None:
+            data = Path(pair.image).read_bytes()
+        else:
+            data = encode_png(example["image"])
+        return {"image": data, "label": example["label"]}
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """Lossless PNG bytes of a uint8 [H, W, 3] image."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """uint8 [H, W, 3] from encoded image bytes, converted to RGB exactly as :func:`read_rgb` does."""
+    import io
+
+    from PIL import Image
+
+    with large_images(), Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 @dataclasses.dataclass(frozen=True)

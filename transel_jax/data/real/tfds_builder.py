@@ -10,10 +10,16 @@ the user's local files (the dataset root is TFDS's *manual dir*; nothing is ever
 >>> src[0]["image"].shape, src[0]["label"].dtype                                 # doctest: +SKIP
 ((h, w, 3), dtype('uint8'))
 
-Features are ``image`` uint8 [H, W, 3] and ``label`` uint8 [H, W] (0 = void), stored as zlib-compressed
-tensors (TFDS' ``Image`` feature needs TensorFlow to encode; ``Tensor`` does not). Shuffling at write time
-is disabled, so example ``i`` of the prepared split is example ``i`` of the direct reader and the target
-subset (the first N training examples) is the same set of images on both paths.
+Features (TFDS' ``Image`` feature needs TensorFlow to encode, ``Tensor`` does not):
+
+* ``image``: the encoded image bytes, a scalar ``Tensor`` of bytes: the original JPEG/PNG file where the
+  image is used as stored (no re-encoding, no growth on disk), lossless PNG for aerial patches and
+  converted ISPRS colours. :func:`prepared_source` decodes it to uint8 [H, W, 3]; with raw
+  ``tfds.data_source`` use :func:`transel_jax.data.real.files.decode_image`.
+* ``label``: uint8 [H, W] (0 = void), a zlib-compressed ``Tensor``.
+
+Shuffling at write time is disabled, so example ``i`` of the prepared split is example ``i`` of the direct
+reader and the target subset (the first N training examples) is the same set of images on both paths.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ import tensorflow_datasets as tfds
 
 from transel_jax.data.real import facts
 from transel_jax.data.real.classes import CLASSES
-from transel_jax.data.real.files import MissingDataError
+from transel_jax.data.real.files import MissingDataError, decode_image
 from transel_jax.data.real.readers import READERS
 
 BUILDER_NAME = "transel_real"
@@ -34,7 +40,7 @@ class TranselReal(tfds.core.GeneratorBasedBuilder):
     """The 17 segmentation datasets of the Factors-of-Influence study, read from local files."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Labels 0..C with 0 = void; image and label as uint8 zlib tensors."}
+    RELEASE_NOTES = {"1.0.0": "Encoded image bytes; labels uint8 0..C (0 = void) as a zlib tensor."}
     BUILDER_CONFIGS = [
         tfds.core.BuilderConfig(name=name, description=f"{name}: {READERS[name].url}") for name in facts.NAMES
     ]
@@ -49,8 +55,7 @@ class TranselReal(tfds.core.GeneratorBasedBuilder):
             builder=self,
             description=f"{name} semantic segmentation, labels 0..{len(CLASSES[name]) - 1} (0 = void).",
             features=tfds.features.FeaturesDict({
-                "image": tfds.features.Tensor(
-                    shape=(None, None, 3), dtype=np.uint8, encoding=tfds.features.Encoding.ZLIB),
+                "image": tfds.features.Tensor(shape=(), dtype=np.object_),  # encoded JPEG/PNG bytes
                 "label": tfds.features.Tensor(
                     shape=(None, None), dtype=np.uint8, encoding=tfds.features.Encoding.ZLIB),
             }),
@@ -66,7 +71,7 @@ class TranselReal(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(self, root: Path, split: str):
         source = READERS[self.builder_config.name](root, split)
         for i in range(len(source)):
-            yield source.keys[i], source[i]
+            yield source.keys[i], source.encoded(i)
 
 
 def _check_name(name: str) -> None:
@@ -89,8 +94,8 @@ def prepare(name: str, root: str | Path, data_dir: str | Path) -> Path:
     return Path(builder.data_dir)
 
 
-def prepared_source(name: str, split: str, data_dir: str | Path):
-    """Random-access ``tfds.data_source`` of a prepared split: ``src[i] -> {"image", "label"}``."""
+def prepared_source(name: str, split: str, data_dir: str | Path) -> "PreparedSource":
+    """Random-access source of a prepared split: ``src[i] -> {"image": uint8 [H, W, 3], "label": uint8 [H, W]}``."""
     _check_name(name)
     folder = Path(data_dir).expanduser() / BUILDER_NAME / name
     if not list(folder.glob("*/dataset_info.json")):
@@ -98,7 +103,24 @@ def prepared_source(name: str, split: str, data_dir: str | Path):
             f"{name}: expected a prepared dataset under {folder}, found none. Build it once with "
             f"transel_jax.data.real.tfds_builder.prepare({name!r}, root=<original files>, data_dir={str(data_dir)!r})."
         )
-    return tfds.data_source(
-        f"{BUILDER_NAME}/{name}", split=split, data_dir=str(Path(data_dir).expanduser()),
-        download=False,
+    records = tfds.data_source(
+        f"{BUILDER_NAME}/{name}", split=split, data_dir=str(Path(data_dir).expanduser()), download=False,
     )
+    return PreparedSource(records)
+
+
+class PreparedSource:
+    """``tfds.data_source`` records with the image bytes decoded: the same examples as the direct reader."""
+
+    def __init__(self, records):
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        record = self.records[index]
+        return {"image": decode_image(record["image"]), "label": np.asarray(record["label"])}
+
+    def __repr__(self) -> str:
+        return f"PreparedSource({self.records!r})"
