@@ -189,6 +189,7 @@ def train_batches(source, info, *, batch_size: int, seed: int, start_step: int =
     a random offset. Deterministic in ``(seed, step)``; see the module docstring.
     """
     local = _check_hosts(batch_size, process_index, process_count)
+    check_positive_int(prefetch, "prefetch", minimum=0)
     check_positive_int(start_step, "start_step", minimum=0)
     check_positive_int(seed, "seed", minimum=0)
     if num_steps is not None:
@@ -238,6 +239,7 @@ def eval_batches(source, info, *, batch_size: int, process_index: int = 0, proce
     ``[k * batch_size, (k + 1) * batch_size)`` and this host its slots ``[i * b, (i + 1) * b)``.
     """
     local = _check_hosts(batch_size, process_index, process_count)
+    check_positive_int(prefetch, "prefetch", minimum=0)
     mean, std = _stats(info)
     resolution = tuple(info.resolution)
     n = len(source)
@@ -267,7 +269,6 @@ _END = object()
 
 def _prefetched(items: Iterator[Mapping], size: int) -> Iterator[Mapping]:
     """Iterate ``items`` computed ``size`` ahead on a background thread (``size=0``: inline)."""
-    check_positive_int(size, "prefetch", minimum=0)
     if size == 0:
         yield from items
         return

@@ -121,7 +121,7 @@ def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structure
 def nature(p: Params, y, x, canvas: Canvas) -> None:
     """Eye-level outdoor photo: sky, field, optional lake, trees on the horizon, people, distant houses."""
     horizon = p.uniform(0.3, 0.55)
-    wobble = _smooth(p, y, x, 60.0)
+    wobble = _smooth(p, y, x, 200.0)
     canvas.paint(y > horizon, "terrain")
     lake_h = p.uniform(0.08, 0.3)
     canvas.paint((y > horizon) & (y < horizon + lake_h * (0.7 + 0.6 * wobble)) & p.chance(0.5), "water")
@@ -173,7 +173,7 @@ def aerial(p: Params, y, x, canvas: Canvas) -> None:
     angle = p.uniform(0.0, np.pi)
     cy, cx = p.uniform(0.3, 0.7), p.uniform(0.3, 0.7)
     road_w = p.uniform(0.03, 0.06)
-    wobble = _smooth(p, y, x, 80.0)
+    wobble = _smooth(p, y, x, 200.0)
     canvas.paint(shapes.blob(y, x, p.uniform(0, 1), p.uniform(0, 1), p.uniform(0.1, 0.25), wobble, 0.8)
                  & p.chance(0.35), "water")
     for _ in range(6):
@@ -211,7 +211,7 @@ def underwater(p: Params, y, x, canvas: Canvas) -> None:
     """Diver's view: open water, a rippled sandy bottom, reef outcrops, rocks, fish schools, maybe a diver."""
     bottom = p.uniform(0.55, 0.85)
     ripple = bottom + p.uniform(0.01, 0.05) * np.sin(2 * np.pi * (p.uniform(1, 3) * x + p.uniform()))
-    wobble = _smooth(p, y, x, 70.0)
+    wobble = _smooth(p, y, x, 200.0)
     canvas.paint(y > ripple, "sand")
     for _ in range(3):
         r = p.uniform(0.08, 0.2)
