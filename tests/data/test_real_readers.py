@@ -437,3 +437,19 @@ def test_alternative_folder_spellings(tmp_path):
     (mapillary / "validation" / "v1.2").mkdir()
     (mapillary / "validation" / "labels").rename(mapillary / "validation" / "v1.2" / "labels")
     assert len(catalog.load("mapillary", "validation", root=mapillary)[0]["label"]) == H
+
+
+def test_large_tiles_open_without_pillow_bomb_limit(tmp_path, monkeypatch):
+    import warnings
+
+    from transel_jax.data.real.files import read_rgb
+
+    path = tmp_path / "tile.png"
+    _save(path, np.zeros((30, 40, 3), np.uint8))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1200 pixels is "over twice the limit" here
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_rgb(path).shape == (30, 40, 3)
+    assert Image.MAX_IMAGE_PIXELS == 100  # restored for everybody else

@@ -11,15 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from transel_jax.data.real import labelmaps
-from transel_jax.data.real.files import Decoder, Pair, Reader, large_images
+from transel_jax.data.real.files import Decoder, Pair, Reader, open_image
 from transel_jax.data.real.patches import patch_grid
 
 
 def _tile_size(path: Path) -> tuple[int, int]:
     """(height, width) from the file header, without decoding the pixels."""
-    from PIL import Image
-
-    with large_images(), Image.open(path) as im:
+    with open_image(path) as im:
         width, height = im.size
     return height, width
 

@@ -5,10 +5,10 @@ layout the reader expects and where the dataset can be obtained.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -49,24 +49,28 @@ def read_list(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-@contextlib.contextmanager
-def large_images():
-    """Allow Pillow to open the aerial mosaics (up to ~20k x 20k pixels) without a bomb warning."""
+_OPEN_LOCK = threading.Lock()
+
+
+def open_image(path_or_file):
+    """``PIL.Image.open`` without Pillow's decompression-bomb limit, for the aerial mosaics (~20k px a side).
+
+    Pillow checks the limit only while opening; the lock keeps the temporary change invisible to other
+    threads (e.g. a prefetching pipeline thread opening another image).
+    """
     from PIL import Image
 
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
+    with _OPEN_LOCK:
+        old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(path_or_file)
+        finally:
+            Image.MAX_IMAGE_PIXELS = old
 
 
 def read_array(path: Path) -> np.ndarray:
     """Decoded pixels as stored: uint8 [H, W] for index/grey PNGs, [H, W, 3|4] for RGB(A), int32 for 16 bit."""
-    from PIL import Image
-
-    with large_images(), Image.open(path) as im:
+    with open_image(path) as im:
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
             return np.asarray(im, dtype=np.int32)
         if im.mode not in ("P", "L", "RGB", "RGBA"):
@@ -76,9 +80,7 @@ def read_array(path: Path) -> np.ndarray:
 
 def read_rgb(path: Path) -> np.ndarray:
     """uint8 [H, W, 3] image (grey and palette images are expanded to RGB)."""
-    from PIL import Image
-
-    with large_images(), Image.open(path) as im:
+    with open_image(path) as im:
         return np.asarray(im.convert("RGB"))
 
 
@@ -206,9 +208,7 @@ def decode_image(data: bytes) -> np.ndarray:
     """uint8 [H, W, 3] from encoded image bytes, converted to RGB exactly as :func:`read_rgb` does."""
     import io
 
-    from PIL import Image
-
-    with large_images(), Image.open(io.BytesIO(data)) as im:
+    with open_image(io.BytesIO(data)) as im:
         return np.asarray(im.convert("RGB"))
 
 
