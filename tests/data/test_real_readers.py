@@ -60,7 +60,8 @@ def _expect(name, pattern, names):
 def write_ade20k(root):
     base = root / "ADEChallengeData2016"
     out = []
-    for split, sub, stem in [("train", "training", "ADE_train_00000001"), ("validation", "validation", "ADE_val_00000001")]:
+    splits = [("train", "training", "ADE_train_00000001"), ("validation", "validation", "ADE_val_00000001")]
+    for split, sub, stem in splits:
         _image(base / "images" / sub / f"{stem}.jpg", 1)
         p = _ids(base / "annotations" / sub / f"{stem}.png", 2, [0, 13, 150, 1])
         out.append((split, stem, _expect("ade20k", p, [None, "person", "flag", "wall"])))
@@ -116,7 +117,8 @@ def write_coco(root):
         rgb = np.stack([seg % 256, (seg // 256) % 256, seg // 65536], -1).astype(np.uint8)
         _save(root / "annotations" / f"panoptic_{year}" / f"{stem}.png", rgb)
         info = [{"id": 5, "category_id": 1}, {"id": 300, "category_id": 184}]
-        data = {"categories": categories, "annotations": [{"file_name": f"{stem}.png", "image_id": int(stem), "segments_info": info}]}
+        annotation = {"file_name": f"{stem}.png", "image_id": int(stem), "segments_info": info}
+        data = {"categories": categories, "annotations": [annotation]}
         (root / "annotations" / f"panoptic_{year}.json").write_text(json.dumps(data))
         out.append((split, stem, _expect("coco", p, [None, "person", "tree-merged", None])))
     return out
@@ -248,7 +250,8 @@ def write_isaid(root):
 
 def write_sunrgbd(root):
     out = []
-    for split, folder, stem in [("train", "SUNRGBD-train_images", "img-005051"), ("validation", "SUNRGBD-test_images", "img-000001")]:
+    splits = [("train", "SUNRGBD-train_images", "img-005051"), ("validation", "SUNRGBD-test_images", "img-000001")]
+    for split, folder, stem in splits:
         _image(root / folder / f"{stem}.jpg", 50)
         p = _ids(root / "sunrgbd_train_test_labels" / f"{stem}.png", 51, [0, 5, 37, 1])
         out.append((split, stem, _expect("sunrgbd", p, [None, "chair", "bag", "wall"])))

@@ -30,8 +30,9 @@ def write_cityscapes(root, seed=1):
     for sub, city, n in (("train", "aachen", 3), ("val", "lindau", 2)):
         for i in range(n):
             key = f"{city}_{i:06d}_000019"
-            _save(root / "leftImg8bit" / sub / city / f"{key}_leftImg8bit.png", rng.integers(0, 256, (5, 7, 3), dtype=np.uint8))
-            _save(root / "gtFine" / sub / city / f"{key}_gtFine_labelIds.png", rng.integers(0, 34, (5, 7), dtype=np.uint8))
+            image, label = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8), rng.integers(0, 34, (5, 7), dtype=np.uint8)
+            _save(root / "leftImg8bit" / sub / city / f"{key}_leftImg8bit.png", image)
+            _save(root / "gtFine" / sub / city / f"{key}_gtFine_labelIds.png", label)
 
 
 def write_isaid(root, seed=2):
@@ -41,7 +42,8 @@ def write_isaid(root, seed=2):
     for sub in ("train", "val"):
         for stem in ("P0001", "P0002"):
             _save(root / sub / "images" / f"{stem}.png", rng.integers(0, 256, (9, 11, 3), dtype=np.uint8))
-            _save(root / sub / "Semantic_masks" / "images" / f"{stem}_instance_color_RGB.png", colours[rng.integers(0, 3, (9, 11))])
+            mask = colours[rng.integers(0, 3, (9, 11))]
+            _save(root / sub / "Semantic_masks" / "images" / f"{stem}_instance_color_RGB.png", mask)
 
 
 @pytest.mark.parametrize(

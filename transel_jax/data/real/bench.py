@@ -64,9 +64,11 @@ def write_isprs(root: Path, n: int, rng) -> None:
     for i in range(n):
         stem = f"top_potsdam_2_{10 + i}"
         _save(root / "potsdam" / "2_Ortho_RGB" / f"{stem}_RGB.tif", _smooth_image(rng, 6000, 6000))
-        _save(root / "potsdam" / "5_Labels_all" / f"{stem}_label.tif", colours[_blocky_label(rng, 6000, 6000, np.arange(6))])
+        labels = colours[_blocky_label(rng, 6000, 6000, np.arange(6))]
+        _save(root / "potsdam" / "5_Labels_all" / f"{stem}_label.tif", labels)
     _save(root / "vaihingen" / "top" / "top_mosaic_09cm_area1.tif", _smooth_image(rng, 800, 800))
-    _save(root / "vaihingen" / "ground_truth" / "top_mosaic_09cm_area1.tif", colours[_blocky_label(rng, 800, 800, np.arange(6))])
+    labels = colours[_blocky_label(rng, 800, 800, np.arange(6))]
+    _save(root / "vaihingen" / "ground_truth" / "top_mosaic_09cm_area1.tif", labels)
 
 
 CASES = {  # name -> (writer, number of train files (+1 validation file), what a file is)

@@ -153,7 +153,8 @@ class Decoder:
 
     ``image_fn`` (optional) post-processes the decoded image (e.g. ISPRS false-colour channels);
     ``crop_label`` cuts a label larger than its image down to the image's size (some SUIM masks);
-    ``read_label`` (optional) replaces :func:`read_array` for label files that are not images. Patches (``pair.window`` set) read their tile through a small cache and cut the window first.
+    ``read_label`` (optional) replaces :func:`read_array` for label files that are not images.
+    Patches (``pair.window`` set) read their tile through a small cache and cut the window first.
     """
 
     label_fn: Callable[[np.ndarray, Pair], np.ndarray]

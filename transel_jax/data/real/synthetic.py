@@ -37,7 +37,8 @@ def _open_vkitti2(reader: Reader, root: Path, split: str):
 
 VKITTI2 = Reader(
     name="vkitti2",
-    url="https://europe.naverlabs.com/research/computer-vision/proxy-virtual-worlds-vkitti-2/ (rgb + classSegmentation tars)",
+    url="https://europe.naverlabs.com/research/computer-vision/proxy-virtual-worlds-vkitti-2/ "
+    "(rgb and classSegmentation tars)",
     layout="""\
 Scene01/clone/frames/rgb/Camera_0/rgb_00000.jpg                      (vkitti_2.0.3_rgb.tar)
 Scene01/clone/frames/classSegmentation/Camera_0/classgt_00000.png    (vkitti_2.0.3_classSegmentation.tar)
