@@ -456,3 +456,14 @@ def test_large_tiles_open_without_pillow_bomb_limit(tmp_path, monkeypatch):
         warnings.simplefilter("error")
         assert read_rgb(path).shape == (30, 40, 3)
     assert Image.MAX_IMAGE_PIXELS == 100  # restored for everybody else
+
+
+def test_coco_category_outside_the_class_list_is_an_error(tmp_path):
+    root = tmp_path / "coco"
+    write_coco(root)
+    path = root / "annotations" / "panoptic_val2017.json"
+    data = json.loads(path.read_text())
+    data["categories"].append({"id": 250, "name": "unicorn"})
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"coco: expected panoptic categories .* got unknown \['unicorn'\]"):
+        catalog.load("coco", "validation", root=root)
