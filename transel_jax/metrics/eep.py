@@ -1,0 +1,98 @@
+"""The Expected Empirical Predictor (EEP) and the single-source metrics built on it: LEEP and NCE.
+
+Conventions (all functions here):
+  probs:  float [n, Z]  a source model's softmax over its own label space Z at n target pixels.
+  labels: int   [n]     target class indices in 0..C-1 (dataset label minus one; void already removed).
+  num_classes: C, static.
+
+Formulas (Nguyen et al. 2020, eq. 1-2 of the ensemble paper):
+  P(y, z) = (1/n) sum_i p(z | x_i) [y_i = y]            joint, [C, Z]
+  P(z)    = sum_y P(y, z)                                 marginal of source classes
+  P(y | z) = P(y, z) / P(z)
+  p_s(y | x_i) = sum_z P(y | z) p(z | x_i)                the EEP, [n, C]
+  LEEP = (1/n) sum_i log p_s(y_i | x_i)
+A source class that is never predicted (P(z) = 0) contributes nothing to any EEP row; its conditional is
+set to uniform so that P(y | z) stays a distribution. log is taken of max(p, EPS) with EPS = 1e-12, so
+no -inf appears even for externally supplied predictors with exact zeros.
+
+NCE (Tran et al. 2019, as applied to models in Nguyen et al. 2020 and the PARC paper): the source's
+hard prediction z_i = argmax_z p(z | x_i) replaces the distribution:
+  P(y, z) = (1/n) #{i : y_i = y, z_i = z},  NCE = -H(Y | Z) = sum_{y,z} P(y, z) log P(y | z).
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from transel_jax import checks
+
+EPS = 1e-12
+
+
+def safe_log(p):
+    """log(max(p, EPS)): the documented clip that keeps every metric finite."""
+    return jnp.log(jnp.maximum(p, EPS))
+
+
+def validate_probs_labels(probs, labels, num_classes: int, probs_name: str = "probs") -> None:
+    """Checks shared by the single-source metrics (skipped value checks under jit)."""
+    checks.check_positive_int(num_classes, "num_classes", minimum=2)
+    checks.check_rank(probs, probs_name, 2, "[n, Z]")
+    checks.check_rank(labels, "labels", 1, "[n]")
+    checks.check_nonempty(labels, "labels")
+    checks.check_dim("labels", "n (pixels, matching " + probs_name + ")", labels.shape[0], probs.shape[0])
+    checks.check_labels(labels, "labels", 0, num_classes - 1)
+    checks.check_probabilities(probs, probs_name)
+
+
+def joint_distribution(probs, labels, num_classes: int):
+    """Empirical joint P(y, z), float32 [C, Z]: (1/n) sum_i [y_i = y] p(z | x_i)."""
+    onehot = jax.nn.one_hot(labels, num_classes, dtype=probs.dtype)  # [n, C]
+    return onehot.T @ probs / probs.shape[0]
+
+
+def conditional_from_joint(joint):
+    """P(y | z) = P(y, z) / P(z), [C, Z]; columns with P(z) = 0 become uniform."""
+    marginal = jnp.sum(joint, axis=0, keepdims=True)  # [1, Z]
+    uniform = jnp.full_like(joint, 1.0 / joint.shape[0])
+    return jnp.where(marginal > 0, joint / jnp.where(marginal > 0, marginal, 1.0), uniform)
+
+
+def _eep(probs, labels, num_classes):
+    cond = conditional_from_joint(joint_distribution(probs, labels, num_classes))  # [C, Z]
+    return probs @ cond.T  # [n, C]
+
+
+def eep(probs, labels, num_classes: int):
+    """EEP predictions p_s(y | x_i) in the target label space, float32 [n, C]. Rows sum to 1.
+
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
+    >>> np.asarray(eep(p, np.array([0, 1]), 2), np.float64).round(3).tolist()
+    [[0.747, 0.253], [0.253, 0.747]]
+    """
+    validate_probs_labels(probs, labels, num_classes)
+    return _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
+
+
+def true_class_prob(pred, labels):
+    """pred[i, labels[i]] for pred [..., n, C] and labels [n] -> [..., n]."""
+    idx = jnp.broadcast_to(labels[:, None], pred.shape[:-1] + (1,))
+    return jnp.take_along_axis(pred, idx, axis=-1)[..., 0]
+
+
+def leep(probs, labels, num_classes: int):
+    """LEEP score (a scalar, <= 0; higher means better transfer): mean_i log p_s(y_i | x_i)."""
+    validate_probs_labels(probs, labels, num_classes)
+    pred = _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
+    return jnp.mean(safe_log(true_class_prob(pred, jnp.asarray(labels))))
+
+
+def nce(probs, labels, num_classes: int):
+    """NCE score (a scalar, <= 0): -H(Y | Z) with Z the source's argmax prediction."""
+    validate_probs_labels(probs, labels, num_classes)
+    probs = jnp.asarray(probs)
+    hard = jax.nn.one_hot(jnp.argmax(probs, axis=-1), probs.shape[-1], dtype=jnp.float32)
+    joint = joint_distribution(hard, jnp.asarray(labels), num_classes)  # [C, Z]
+    cond = conditional_from_joint(joint)
+    return jnp.sum(jnp.where(joint > 0, joint * safe_log(cond), 0.0))
