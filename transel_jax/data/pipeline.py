@@ -131,10 +131,15 @@ def augment_example(image, label, rng: np.random.Generator, resolution, mean, st
     image, label = resize(image, label, max(1, round(h * scale)), max(1, round(w * scale)))
     if flip:
         image, label = image[:, ::-1], label[:, ::-1]
-    h, w = label.shape
+    return place(image, label, *_window(rng, label.shape, resolution), crop_h, crop_w, mean, std)
+
+
+def _window(rng: np.random.Generator, shape, resolution) -> tuple[int, int]:
+    """Random (top, left) of a crop: inside the image if it is larger, else a placement of the image inside."""
+    (h, w), (crop_h, crop_w) = shape, resolution
     top = int(rng.integers(min(0, h - crop_h), max(0, h - crop_h) + 1))
     left = int(rng.integers(min(0, w - crop_w), max(0, w - crop_w) + 1))
-    return place(image, label, top, left, crop_h, crop_w, mean, std)
+    return top, left
 
 
 def fit(image, label, resolution, mean, std):
@@ -218,10 +223,7 @@ def train_batches(source, info, *, batch_size: int, seed: int, start_step: int =
 def _train_view(image, label, rng, resolution, mean, std, scale_range):
     if scale_range is not None:
         return augment_example(image, label, rng, resolution, mean, std, scale_range)
-    h, w = label.shape
-    top = int(rng.integers(min(0, h - resolution[0]), max(0, h - resolution[0]) + 1))
-    left = int(rng.integers(min(0, w - resolution[1]), max(0, w - resolution[1]) + 1))
-    return place(image, label, top, left, *resolution, mean, std)
+    return place(image, label, *_window(rng, label.shape, resolution), *resolution, mean, std)
 
 
 def _count(start: int) -> Iterator[int]:

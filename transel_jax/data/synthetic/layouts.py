@@ -64,7 +64,8 @@ def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structure
     vx = p.uniform(0.38, 0.62)
     depth = np.clip((y - horizon) / (1.0 - horizon), 0.0, None)  # 0 at the horizon, 1 at the bottom row
     below = y > horizon
-    road_hw = p.uniform(0.3, 0.55) * depth + 0.01
+    road_slope = p.uniform(0.3, 0.55)  # road half width per unit of depth below the horizon
+    road_hw = road_slope * depth + 0.01
     if not structured:
         road_hw = road_hw * (0.75 + 0.5 * _smooth(p, y, x * 0.0, 90.0))
     side_hw = road_hw + (p.uniform(0.1, 0.25) * depth if sidewalks else 0.0)
@@ -93,7 +94,7 @@ def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structure
         truck = p.chance(0.25)
         half_h = size * np.where(truck, 0.5, 0.3)
         half_w = size * np.where(truck, 0.42, 0.5)
-        cx = vx + p.uniform(-0.8, 0.8) * (p.uniform(0.3, 0.55) * d + 0.01)
+        cx = vx + p.uniform(-0.8, 0.8) * (road_slope * d + 0.01)
         body = shapes.rect(y, x, bottom - half_h, cx, half_h, half_w)
         present = p.chance(0.7)
         canvas.paint(body & present & ~truck, "car")
@@ -103,14 +104,13 @@ def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structure
         d = p.uniform(0.1, 0.95)
         foot = horizon + d * (1.0 - horizon)
         side = np.where(p.chance(0.5), 1.0, -1.0)
-        lane_w = p.uniform(0.3, 0.55) * d
-        offset = lane_w * (1.15 if sidewalks else p.uniform(0.0, 1.1))
+        offset = road_slope * d * (1.15 if sidewalks else p.uniform(0.0, 1.1))
         _person(p, y, x, canvas, foot, vx + side * offset, 0.06 + 0.45 * d, p.chance(0.6 if k < 2 else 0.3))
 
     for _ in range(2):  # unlabelled street furniture (poles, signs): void in every label space
         d = p.uniform(0.2, 0.9)
         side = np.where(p.chance(0.5), 1.0, -1.0)
-        pole_x = vx + side * (p.uniform(0.3, 0.55) * d + (0.12 * d if sidewalks else 0.05))
+        pole_x = vx + side * (road_slope * d + (0.12 * d if sidewalks else 0.05))
         top = horizon - 0.25 * d
         canvas.paint(shapes.rect(y, x, (top + horizon + d * (1 - horizon)) / 2, pole_x,
                                  (horizon + d * (1 - horizon) - top) / 2, 0.004 + 0.01 * d) & p.chance(0.6), "clutter")
