@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from transel_jax.data.real import labelmaps
+from transel_jax.data.real.files import example_order
 from transel_jax.data.real.patches import patch_grid, patch_starts
 
 
@@ -73,3 +74,16 @@ def test_patch_grid_row_major_and_small_tiles():
     assert (small.height, small.width) == (10, 12)
     with pytest.raises(ValueError, match="patch geometry"):
         patch_starts(100, size=800, overlap=800)
+
+
+def test_example_order_is_a_fixed_spread_permutation():
+    keys = [f"seqA_{i:04d}" for i in range(100)] + [f"seqB_{i:04d}" for i in range(100)]
+    order = example_order("camvid", keys)
+    assert sorted(order) == list(range(200)) and order != list(range(200))
+    shuffled = list(np.random.default_rng(0).permutation(keys))
+    assert [shuffled[i] for i in example_order("camvid", shuffled)] == [keys[i] for i in order]  # listing-independent
+    first = [keys[i] for i in order[:50]]
+    assert 10 <= sum(k.startswith("seqA") for k in first) <= 40  # both sequences in the first 50
+    assert example_order("kitti", keys) != order  # each dataset has its own order
+    with pytest.raises(ValueError, match="keys: expected unique example ids"):
+        example_order("camvid", ["a", "a"])

@@ -2,7 +2,10 @@
 
 Both consist of a few very large tiles which are cut on the fly into 800 x 800 patches with 200 px
 overlap (:mod:`~transel_jax.data.real.patches`), so no preprocessing step is needed. Example ``i`` of a
-split is a patch; patches are ordered by tile name, then row-major within the tile.
+split is a patch with id ``<tile>_<top>_<left>``; like every source, patches come in the hash order of
+their ids (:func:`~transel_jax.data.real.files.example_order`), so the target subset spans many tiles.
+Random access decodes a whole tile per patch (the last two files are cached): for training, prepare the
+TFDS dataset once (:func:`~transel_jax.data.real.tfds_builder.prepare` reads every tile once).
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Readers for the consumer-photo datasets: ADE20K, Pascal VOC 2012, Pascal Context, COCO Panoptic.
 
 Each ``Reader`` documents the original layout it expects under the dataset root; ``reader(root, split)``
-returns a :class:`~transel_jax.data.real.files.FileSource` in sorted-file order. Splits are "train" and
-"validation" (the split the papers evaluate on).
+returns a :class:`~transel_jax.data.real.files.FileSource` (examples in the hash order of their ids, see
+:func:`~transel_jax.data.real.files.example_order`). Splits are "train" and "validation" (the split the
+papers evaluate on).
 """
 from __future__ import annotations
 

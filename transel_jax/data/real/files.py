@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -98,8 +99,8 @@ class FileSource:
 
     ``source[i]`` is ``{"image": uint8 [H, W, 3], "label": uint8 [H, W]}`` with 0 = void and 1..C the
     classes of the dataset's table; ``source.keys[i]`` names example ``i`` (a file stem or patch id).
-    The order of ``keys`` is the order of the prepared TFDS dataset, so "the first N training examples"
-    mean the same images on both paths.
+    Examples are in :func:`example_order` (a fixed hash order of the ids), which is also the order of the
+    prepared TFDS dataset, so "the first N training examples" mean the same images on both paths.
 
     Attributes:
       name: dataset name.
@@ -194,6 +195,36 @@ class Decoder:
         return {"image": data, "label": example["label"]}
 
 
+def iter_encoded(source: FileSource, spill_dir: Path):
+    """Yield ``(key, source.encoded(i))`` for i = 0, 1, ... (the source's order), reading each tile once.
+
+    Patches of one aerial tile are scattered over the hash order, and decoding a tile (up to ~20k px a
+    side) per patch would be slow, so for patch sources the examples are first encoded tile by tile and
+    spilled to ``spill_dir`` (image bytes + label ``.npy``), then read back in order. Other sources are
+    encoded directly in order.
+    """
+    if not any(pair.window is not None for pair in source.examples):
+        for i in range(len(source)):
+            yield source.keys[i], source.encoded(i)
+        return
+    spill_dir = Path(spill_dir)
+    spill_dir.mkdir(parents=True, exist_ok=True)
+
+    def by_tile(i):
+        pair = source.examples[i]
+        return str(pair.image), pair.window.top, pair.window.left
+
+    for i in sorted(range(len(source)), key=by_tile):
+        example = source.encoded(i)
+        (spill_dir / f"{i}.img").write_bytes(example["image"])
+        np.save(spill_dir / f"{i}.npy", example["label"])
+    for i in range(len(source)):
+        image, label = (spill_dir / f"{i}.img").read_bytes(), np.load(spill_dir / f"{i}.npy")
+        (spill_dir / f"{i}.img").unlink()
+        (spill_dir / f"{i}.npy").unlink()
+        yield source.keys[i], {"image": image, "label": label}
+
+
 def encode_png(image: np.ndarray) -> bytes:
     """Lossless PNG bytes of a uint8 [H, W, 3] image."""
     import io
@@ -253,4 +284,19 @@ class Reader:
         return files
 
     def source(self, keys: Sequence[str], pairs: Sequence[Pair], decoder: Decoder) -> FileSource:
-        return FileSource(self.name, tuple(keys), tuple(pairs), decoder)
+        """A :class:`FileSource` with the examples in :func:`example_order`."""
+        order = example_order(self.name, keys)
+        return FileSource(self.name, tuple(keys[i] for i in order), tuple(pairs[i] for i in order), decoder)
+
+
+def example_order(name: str, keys: Sequence[str]) -> list[int]:
+    """Positions of ``keys`` sorted by SHA-256 of ``"<name>/<key>"``: a fixed pseudo-random order.
+
+    File listings put the frames of one video, city or scene next to each other; like TFDS's key-hash
+    shuffle, ordering by a hash of the example id spreads them, so "the first N training examples" (the
+    small target subset) sample the whole split. The order depends only on the ids, not on the file system.
+    """
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"keys: expected unique example ids for {name!r}, got {len(keys) - len(set(keys))} repeated")
+    digests = [hashlib.sha256(f"{name}/{key}".encode()).digest() for key in keys]
+    return sorted(range(len(keys)), key=digests.__getitem__)

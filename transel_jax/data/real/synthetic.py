@@ -1,7 +1,7 @@
 """Readers for the synthetic datasets: Virtual KITTI 2 (driving) and Virtual Gallery (indoor).
 
 Both are rendered with per-class colours; ``reader(root, split)`` returns a
-:class:`~transel_jax.data.real.files.FileSource` ordered by file path.
+:class:`~transel_jax.data.real.files.FileSource` (examples in the hash order of their ids).
 """
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ reader and the target subset (the first N training examples) is the same set of 
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ import tensorflow_datasets as tfds
 
 from transel_jax.data.real import facts
 from transel_jax.data.real.classes import CLASSES
-from transel_jax.data.real.files import MissingDataError, decode_image
+from transel_jax.data.real.files import MissingDataError, decode_image, iter_encoded
 from transel_jax.data.real.readers import READERS
 
 BUILDER_NAME = "transel_real"
@@ -70,8 +71,8 @@ class TranselReal(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, root: Path, split: str):
         source = READERS[self.builder_config.name](root, split)
-        for i in range(len(source)):
-            yield source.keys[i], source.encoded(i)
+        with tempfile.TemporaryDirectory(prefix=f"transel_real_{split}_", dir=self.data_dir_root) as spill:
+            yield from iter_encoded(source, Path(spill))
 
 
 def _check_name(name: str) -> None:
