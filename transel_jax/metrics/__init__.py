@@ -1,1 +1,22 @@
-"""transel_jax.metrics."""
+"""Transferability metrics: pure functions of arrays (no I/O, no training code).
+
+Probability-based (single source): ``eep``, ``leep``, ``nce``; ensembles of EEP predictors:
+``ms_leep``, ``e_leep``, ``iou_eep``, ``soft_iou_eep``, ``base``. Feature-based metrics live in their
+own modules (hscore, logme, gbc, parc, rdm, probes, pca, heuristic).
+"""
+from transel_jax.metrics.eep import EPS, eep, eep_stack, leep, nce
+from transel_jax.metrics.ensemble import (
+    EnsembleStats,
+    base,
+    base_terms,
+    e_leep,
+    ensemble_stats,
+    iou_eep,
+    ms_leep,
+    soft_iou_eep,
+)
+
+__all__ = [
+    "EPS", "EnsembleStats", "base", "base_terms", "e_leep", "eep", "eep_stack", "ensemble_stats",
+    "iou_eep", "leep", "ms_leep", "nce", "soft_iou_eep",
+]

@@ -96,3 +96,19 @@ def nce(probs, labels, num_classes: int):
     joint = joint_distribution(hard, jnp.asarray(labels), num_classes)  # [C, Z]
     cond = conditional_from_joint(joint)
     return jnp.sum(jnp.where(joint > 0, joint * safe_log(cond), 0.0))
+
+
+def eep_stack(source_probs, labels, num_classes: int):
+    """EEP predictions of several sources, float32 [N, n, C].
+
+    Source label spaces differ in size, so ``source_probs`` is a sequence of [n, Z_s] arrays; the EEP step
+    maps each into the target label space, after which they stack.
+    """
+    if len(source_probs) == 0:
+        raise ValueError("source_probs: expected at least one source, got 0")
+    return jnp.stack([_checked_eep(i, p, labels, num_classes) for i, p in enumerate(source_probs)])
+
+
+def _checked_eep(index, probs, labels, num_classes):
+    validate_probs_labels(probs, labels, num_classes, probs_name=f"source_probs[{index}]")
+    return _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
