@@ -26,6 +26,7 @@ This module never imports jax: batches are numpy arrays ready for ``jax.device_p
 from __future__ import annotations
 
 import functools
+import itertools
 import queue
 import threading
 from typing import Iterator, Mapping
@@ -215,8 +216,7 @@ def train_batches(source, info, *, batch_size: int, seed: int, start_step: int =
                                            mean, std, span) for (img, lab), p in zip(pairs, positions)))
         return {"image": np.stack(images), "label": np.stack(labels)}
 
-    stop = None if num_steps is None else start_step + num_steps
-    steps = iter(range(start_step, stop)) if stop is not None else _count(start_step)
+    steps = itertools.count(start_step) if num_steps is None else range(start_step, start_step + num_steps)
     return _prefetched((batch(s) for s in steps), prefetch)
 
 
@@ -224,12 +224,6 @@ def _train_view(image, label, rng, resolution, mean, std, scale_range):
     if scale_range is not None:
         return augment_example(image, label, rng, resolution, mean, std, scale_range)
     return place(image, label, *_window(rng, label.shape, resolution), *resolution, mean, std)
-
-
-def _count(start: int) -> Iterator[int]:
-    while True:
-        yield start
-        start += 1
 
 
 def eval_batches(source, info, *, batch_size: int, process_index: int = 0, process_count: int = 1,
