@@ -21,6 +21,8 @@ hard prediction z_i = argmax_z p(z | x_i) replaces the distribution:
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -58,6 +60,7 @@ def conditional_from_joint(joint):
     return jnp.where(marginal > 0, joint / jnp.where(marginal > 0, marginal, 1.0), uniform)
 
 
+@functools.partial(jax.jit, static_argnums=2)
 def _eep(probs, labels, num_classes):
     cond = conditional_from_joint(joint_distribution(probs, labels, num_classes))  # [C, Z]
     return probs @ cond.T  # [n, C]
@@ -84,16 +87,24 @@ def true_class_prob(pred, labels):
 def leep(probs, labels, num_classes: int):
     """LEEP score (a scalar, <= 0; higher means better transfer): mean_i log p_s(y_i | x_i)."""
     validate_probs_labels(probs, labels, num_classes)
-    pred = _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
-    return jnp.mean(safe_log(true_class_prob(pred, jnp.asarray(labels))))
+    return _leep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _leep(probs, labels, num_classes):
+    return jnp.mean(safe_log(true_class_prob(_eep(probs, labels, num_classes), labels)))
 
 
 def nce(probs, labels, num_classes: int):
     """NCE score (a scalar, <= 0): -H(Y | Z) with Z the source's argmax prediction."""
     validate_probs_labels(probs, labels, num_classes)
-    probs = jnp.asarray(probs)
+    return _nce(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _nce(probs, labels, num_classes):
     hard = jax.nn.one_hot(jnp.argmax(probs, axis=-1), probs.shape[-1], dtype=jnp.float32)
-    joint = joint_distribution(hard, jnp.asarray(labels), num_classes)  # [C, Z]
+    joint = joint_distribution(hard, labels, num_classes)  # [C, Z]
     cond = conditional_from_joint(joint)
     return jnp.sum(jnp.where(joint > 0, joint * safe_log(cond), 0.0))
 

@@ -113,26 +113,44 @@ def _prepared(member_eep, labels):
     return jnp.asarray(member_eep, jnp.float32), jnp.asarray(labels)
 
 
+@jax.jit
+def _ms_leep(member_eep, labels):
+    return jnp.sum(jnp.mean(safe_log(true_class_prob(member_eep, labels)), axis=-1))
+
+
+@jax.jit
+def _e_leep(member_eep, labels):
+    return jnp.mean(safe_log(jnp.mean(true_class_prob(member_eep, labels), axis=0)))
+
+
+@jax.jit
+def _iou_eep(member_eep, labels):
+    return iou_from_stats(ensemble_stats(member_eep, labels))
+
+
+@jax.jit
+def _soft_iou_eep(member_eep, labels):
+    return soft_iou_from_stats(ensemble_stats(member_eep, labels))
+
+
 def ms_leep(member_eep, labels):
     """MS-LEEP = sum_s mean_i log p_s(y_i | x_i) (scalar)."""
-    member_eep, labels = _prepared(member_eep, labels)
-    return jnp.sum(jnp.mean(safe_log(true_class_prob(member_eep, labels)), axis=-1))
+    return _ms_leep(*_prepared(member_eep, labels))
 
 
 def e_leep(member_eep, labels):
     """E-LEEP = mean_i log p_ens(y_i | x_i) (scalar)."""
-    member_eep, labels = _prepared(member_eep, labels)
-    return jnp.mean(safe_log(jnp.mean(true_class_prob(member_eep, labels), axis=0)))
+    return _e_leep(*_prepared(member_eep, labels))
 
 
 def iou_eep(member_eep, labels):
     """IoU-EEP: mean IoU of the ensemble's argmax prediction (scalar in [0, 1])."""
-    return iou_from_stats(ensemble_stats(*_prepared(member_eep, labels)))
+    return _iou_eep(*_prepared(member_eep, labels))
 
 
 def soft_iou_eep(member_eep, labels):
     """SoftIoU-EEP (scalar in [0, 1])."""
-    return soft_iou_from_stats(ensemble_stats(*_prepared(member_eep, labels)))
+    return _soft_iou_eep(*_prepared(member_eep, labels))
 
 
 def base_terms(source_miou, num_images, num_classes) -> np.ndarray:
