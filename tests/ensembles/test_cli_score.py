@@ -1,0 +1,41 @@
+"""`transel score` end to end on an .npz of per-source probabilities."""
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from transel_jax.cli import main
+from transel_jax.ensembles import score_ensembles
+from transel_jax.metrics import eep_stack
+
+
+def test_score_verb_writes_a_ranked_table(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 120)  # dataset labels: 0 = void, 1..3 classes
+    probs = [rng.dirichlet(np.ones(z), size=120).astype(np.float32) for z in (3, 5, 2, 6, 4)]
+    path = tmp_path / "pool.npz"
+    np.savez(path, labels=labels, names=np.array(list("abcde")), base_terms=np.arange(5.0),
+             **{f"probs_{i}": p for i, p in enumerate(probs)})
+    out = tmp_path / "ranked.csv"
+    assert main(["score", str(path), "--out", str(out), "--dataset-labels", "--no-progress"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == math.comb(5, 3)
+    assert set(rows[0]) == {"rank", "members", "indices", "ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
+    keep = labels != 0
+    expected = score_ensembles(np.asarray(eep_stack([p[keep] for p in probs], labels[keep] - 1, 3)),
+                               labels[keep] - 1, 3, progress=False)
+    best = expected.best("soft_iou_eep")
+    assert rows[0]["indices"] == " ".join(map(str, best))
+    assert rows[0]["members"] == ";".join("abcde"[i] for i in best)
+    assert float(rows[0]["soft_iou_eep"]) == pytest.approx(expected.scores["soft_iou_eep"].max(), abs=1e-9)
+    meta = json.loads(open(f"{out}.meta.json").read())
+    assert meta["sources"] == 5 and meta["pixels"] == int(keep.sum()) and "versions" in meta
+
+
+def test_score_verb_rejects_a_file_without_predictions(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, labels=np.zeros(3, int))
+    with pytest.raises(ValueError, match="expected 'eep' or 'probs_0'"):
+        main(["score", str(path), "--out", str(tmp_path / "x.csv")])
