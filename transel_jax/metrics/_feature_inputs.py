@@ -22,6 +22,8 @@ CONSTANT_RTOL = 1e-5
 
 def check_feats(feats, name: str = "feats", min_rows: int = 1) -> None:
     """``feats`` must be a finite floating [n, D] array with n >= ``min_rows`` and D >= 1."""
+    if not hasattr(feats, "dtype"):
+        raise TypeError(f"{name}: expected a numpy or jax array [n, D], got {type(feats).__name__}")
     checks.check_rank(feats, name, 2, "[n, D]")
     if not jnp.issubdtype(feats.dtype, jnp.floating):
         raise TypeError(f"{name}: expected a floating-point array [n, D], got dtype {feats.dtype}")

@@ -17,16 +17,6 @@ from transel_jax.metrics import rdm
 from transel_jax.metrics._feature_inputs import check_feats_labels, check_paired_feats, standardize_columns
 
 
-def label_rdm(labels: jnp.ndarray, num_classes: int) -> jnp.ndarray:
-    """D_y = 1 - corrcoef(onehot(labels)) for labels [n] in 0..C-1, C >= 2: [n, n].
-
-    Two one-hot rows of C entries correlate 1 if equal and -1/(C-1) otherwise, so exactly
-    D_y[i, j] = 0 if y_i = y_j else C/(C-1); computed in this closed form so that ties are exact.
-    """
-    differ = (labels[:, None] != labels[None, :]).astype(jnp.float32)
-    return differ * (num_classes / (num_classes - 1))
-
-
 def _feature_rdm(feats: jnp.ndarray, standardize: bool) -> jnp.ndarray:
     return rdm.correlation_rdm(standardize_columns(feats) if standardize else feats)
 
@@ -34,10 +24,10 @@ def _feature_rdm(feats: jnp.ndarray, standardize: bool) -> jnp.ndarray:
 @partial(jax.jit, static_argnames=("standardize",))
 def _parc(feats, labels, standardize):
     d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
-    # label_rdm up to its positive factor C/(C-1), which Spearman (rank-based) ignores: one compiled
-    # kernel serves every num_classes.
+    # D_y up to its positive factor C/(C-1), which Spearman (rank-based) ignores: one compiled kernel
+    # serves every num_classes, and equal labels tie exactly.
     d_labels = rdm.upper_triangle(labels[:, None] != labels[None, :])
-    return rdm.spearman(d_feats, d_labels.astype(d_feats.dtype))
+    return rdm.spearman_binary(d_feats, d_labels.astype(d_feats.dtype))
 
 
 def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.ndarray:
@@ -46,6 +36,8 @@ def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.nd
     D_f = 1 - corrcoef(f) (Pearson correlation between the samples' feature vectors) and
     D_y = 1 - corrcoef(onehot(y)); PARC = spearmanr({D_f[i,j]: i<j}, {D_y[i,j]: i<j}) in [-1, 1]
     (the paper reports it x100). Higher means the features separate the target classes better.
+    Two one-hot rows of C entries correlate 1 if equal and -1/(C-1) otherwise, so D_y[i, j] is exactly
+    0 if y_i = y_j and C/(C-1) otherwise; it is computed in that closed form, so ties are exact.
 
     Args:
       feats: float [n, D] source features of n >= 2 samples (PCA-reduce to f=32 first, as 003 does).
@@ -54,7 +46,8 @@ def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.nd
       standardize: z-score each feature dimension first (authors' code); then PARC is invariant to
         per-dimension affine rescaling of the features, otherwise to per-sample ones.
 
-    Returns a float32 scalar. Degenerate inputs (all labels equal) give 0. Jittable; O(n^2) memory.
+    Returns a float32 scalar; 0 when D_y is constant (all labels equal, or all distinct), where the
+    Spearman correlation is undefined. Jittable; O(n^2) memory, O(n^2 log n) time.
     """
     num_classes = check_feats_labels(feats, labels, num_classes, min_rows=2)
     if num_classes < 2:
@@ -111,4 +104,4 @@ def dds(feats, reference, *, standardize: bool = True) -> jnp.ndarray:
     return _dds(jnp.asarray(feats), jnp.asarray(reference), bool(standardize))
 
 
-__all__ = ["parc", "rsa", "dds", "label_rdm"]
+__all__ = ["parc", "rsa", "dds"]

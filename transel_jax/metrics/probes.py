@@ -19,6 +19,7 @@ from transel_jax.metrics._feature_inputs import check_feats_labels
 @partial(jax.jit, static_argnames=("block_size",))
 def _nn1_loo(feats, labels, block_size):
     n = feats.shape[0]
+    feats = feats - feats.mean(axis=0)  # distances are translation invariant; centring limits cancellation
     sq_norms = jnp.sum(feats**2, axis=1)
 
     def correct(i):
@@ -34,8 +35,8 @@ def _nn1_loo(feats, labels, block_size):
 def nn1_loo_accuracy(feats, labels, num_classes: int, *, block_size: int = 256) -> jnp.ndarray:
     """1-NN leave-one-out accuracy: (1/n) sum_i [y_{nn(i)} = y_i], nn(i) = argmin_{j != i} |f_i - f_j|_2.
 
-    Ties go to the lowest index j. Distances use |f_j|^2 - 2 f_i.f_j (float32 rounding can flip
-    near-ties). Rows are processed ``block_size`` at a time, so memory is O(block_size * n), time O(n^2 D).
+    Ties go to the lowest index j. Distances use |f_j|^2 - 2 f_i.f_j on centred features (float32
+    rounding can flip near-ties). Rows are processed ``block_size`` at a time, so memory is O(block_size * n), time O(n^2 D).
 
     Args:
       feats: float [n, D], n >= 2; labels: int [n] in 0..C-1; num_classes: C (checks the label range).

@@ -6,6 +6,7 @@ an RDM of n samples is an [n, n] array and compares through its strict upper tri
 from __future__ import annotations
 
 import jax.numpy as jnp
+from jax import lax
 
 from transel_jax.metrics._feature_inputs import TINY, normalize_rows
 
@@ -35,13 +36,20 @@ def upper_triangle(m: jnp.ndarray) -> jnp.ndarray:
 def rankdata(x: jnp.ndarray) -> jnp.ndarray:
     """1-based ranks of x [m], ties get their average rank (scipy.stats.rankdata(method='average')).
 
-    For value v with L values < v and R values <= v, rank(v) = (L + 1 + R) / 2.
+    One argsort; in sorted order a tie group spanning positions first..last (0-based) gets rank
+    (first + last) / 2 + 1, found with a running max of group starts and a reverse running min of ends.
     """
-    ordered = jnp.sort(x)
-    below = jnp.searchsorted(ordered, x, side="left")
-    at_or_below = jnp.searchsorted(ordered, x, side="right")
-    dtype = jnp.promote_types(x.dtype, jnp.float32)  # exact ranks up to 2**24 pairs in float32
-    return (below + 1 + at_or_below).astype(dtype) / 2.0
+    m = x.shape[0]
+    order = jnp.argsort(x)
+    ordered = x[order]
+    position = jnp.arange(m)
+    change = ordered[1:] != ordered[:-1]
+    starts = jnp.concatenate([jnp.ones(1, bool), change])
+    ends = jnp.concatenate([change, jnp.ones(1, bool)])
+    first = lax.cummax(jnp.where(starts, position, 0))
+    last = lax.cummin(jnp.where(ends, position, m - 1), reverse=True)
+    dtype = jnp.promote_types(x.dtype, jnp.float32)  # exact ranks up to 2**24 values in float32
+    return jnp.zeros(m, dtype).at[order].set((first + last + 2).astype(dtype) / 2)
 
 
 def pearson(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
@@ -58,6 +66,15 @@ def spearman(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
     Matches scipy.stats.spearmanr; returns 0 (not NaN) when either vector is constant.
     """
     return pearson(rankdata(a), rankdata(b))
+
+
+def spearman_binary(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
+    """spearman(a, b) for a binary b [m] (values 0/1) with a single ranking.
+
+    The average-tie ranks of a 0/1 vector are an increasing affine function of it, and Pearson
+    correlation is invariant to those, so spearman(a, b) = pearson(rankdata(a), b).
+    """
+    return pearson(rankdata(a), b)
 
 
 def u_center(rdm: jnp.ndarray) -> jnp.ndarray:

@@ -1,0 +1,99 @@
+"""Wall time of the feature-based transferability metrics at the papers' sizes; prints a table.
+
+    python benchmarks/feature_metrics.py                       # n=150,000 pixels, D=720, C=20
+    python benchmarks/feature_metrics.py --n 20000 --dim 270 --pairwise-n 1000
+
+Inputs are synthetic (class-dependent Gaussian features, seeded), shaped like one source model's
+sampled-pixel set: feats float32 [n, D] (HRNetV2-W48 features have D = 720), labels int32 [n] in 0..C-1.
+As in paper 003, features are PCA-reduced to f dims before each metric; the O(n^2) metrics (PARC, RSA,
+DDS, 1-NN) run on the first ``--pairwise-n`` rows, as a caller would subsample. "first call" includes
+compilation; "steady" is the median of ``--repeats`` further calls on the same shapes.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import time
+
+import jax
+import numpy as np
+from tqdm import tqdm
+
+from transel_jax.metrics import features as fm
+
+
+def synthetic_features(n: int, dim: int, num_classes: int, seed: int):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, n).astype(np.int32)
+    centers = rng.normal(size=(num_classes, dim)).astype(np.float32)
+    feats = centers[labels] + rng.normal(size=(n, dim)).astype(np.float32) * 2.0
+    return feats, labels
+
+
+def timed(fn, repeats: int):
+    start = time.perf_counter()
+    jax.block_until_ready(fn())
+    first = time.perf_counter() - start
+    steady = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        steady.append(time.perf_counter() - start)
+    return first, statistics.median(steady)
+
+
+def cases(args, feats, labels):
+    """(name, rows, dims, thunk) for every benchmarked call."""
+    c = args.classes
+    reduced = np.asarray(fm.pca_reduce(feats, args.pca_dims))
+    sub, sub_labels = reduced[: args.pairwise_n], labels[: args.pairwise_n]
+    reference = sub[:, ::-1] + np.random.default_rng(1).normal(size=sub.shape).astype(np.float32)
+    n, f, m = len(labels), reduced.shape[1], len(sub_labels)
+    return [
+        ("pca_reduce", n, feats.shape[1], lambda: fm.pca_reduce(feats, args.pca_dims)),
+        ("h_score", n, f, lambda: fm.h_score(reduced, labels, c)),
+        ("logme", n, f, lambda: fm.logme(reduced, labels, c)),
+        ("logme (raw D)", n, feats.shape[1], lambda: fm.logme(feats, labels, c)),
+        ("gbc diagonal", n, f, lambda: fm.gbc(reduced, labels, c)),
+        ("gbc spherical", n, f, lambda: fm.gbc(reduced, labels, c, covariance="spherical")),
+        ("logistic_probe_accuracy", n, f, lambda: fm.logistic_probe_accuracy(reduced, labels, c, seed=0)),
+        ("parc", m, f, lambda: fm.parc(sub, sub_labels, c)),
+        ("rsa", m, f, lambda: fm.rsa(sub, reference)),
+        ("dds", m, f, lambda: fm.dds(sub, reference)),
+        ("nn1_loo_accuracy", m, f, lambda: fm.nn1_loo_accuracy(sub, sub_labels, c)),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=150_000, help="sampled pixels")
+    parser.add_argument("--dim", type=int, default=720, help="feature channels D")
+    parser.add_argument("--classes", type=int, default=20, help="target classes C")
+    parser.add_argument("--pca-dims", type=int, default=32, help="f of the PCA reduction")
+    parser.add_argument("--pairwise-n", type=int, default=2000, help="rows for the O(n^2) metrics")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    feats, labels = synthetic_features(args.n, args.dim, args.classes, args.seed)
+    rows = []
+    for name, n, d, thunk in tqdm(cases(args, feats, labels), desc="metrics", unit="metric"):
+        first, steady = timed(thunk, args.repeats)
+        rows.append((name, n, d, first, steady))
+
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
+    print(f"\nFeature-metric timings: {jax.devices()[0].device_kind} ({jax.default_backend()}), "
+          f"{len(jax.devices())} device(s), jax {jax.__version__}, {platform.processor() or platform.machine()}")
+    print(f"synthetic inputs, seed {args.seed}, C = {args.classes}, PCA f = {args.pca_dims}, "
+          f"median of {args.repeats} steady calls; produced by benchmarks/feature_metrics.py")
+    print(f"| {'metric':<24} | {'n':>8} | {'D':>4} | {'first call (s)':>14} | {'steady (s)':>10} |")
+    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 6}|{'-' * 16}|{'-' * 12}|")
+    for name, n, d, first, steady in rows:
+        print(f"| {name:<24} | {n:>8} | {d:>4} | {first:>14.3f} | {steady:>10.3f} |")
+    print(f"peak resident memory of the process: {peak_gb:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
