@@ -31,8 +31,8 @@ def _rate(fn, images: int) -> float:
 
 
 def generator_rate(name: str, resolution: int, images: int, block: int) -> float:
-    offset = block * images
-    return _rate(lambda: synthetic.generate(name, np.arange(offset, offset + images), resolution=resolution), images)
+    indices = np.arange(block * images, (block + 1) * images) % synthetic.get(name).size
+    return _rate(lambda: synthetic.generate(name, indices, resolution=resolution), images)
 
 
 def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -> float:
@@ -50,7 +50,8 @@ def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -
 
 
 def eval_rate(name: str, resolution: int, batch: int, steps: int) -> float:
-    source = pipeline.Subset(synthetic.SyntheticSource(name, "train", resolution=resolution), np.arange(batch * steps))
+    source = synthetic.SyntheticSource(name, "validation", resolution=resolution)
+    source = pipeline.Subset(source, np.arange(batch * steps) % len(source))
     info = synthetic.dataset_info(name, resolution)
     return _rate(lambda: list(pipeline.eval_batches(source, info, batch_size=batch)), batch * steps)
 
