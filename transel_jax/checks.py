@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import jax
+import sys
+
 import numpy as np
 
 
 def is_traced(x) -> bool:
-    """True when ``x`` is an abstract value inside a jax transformation (its values are unknown)."""
-    return isinstance(x, jax.core.Tracer)
+    """True when ``x`` is an abstract value inside a jax transformation (its values are unknown).
+
+    jax is not imported here: without jax loaded nothing can be a tracer, so jax-free callers (the data
+    pipeline) can validate inputs without pulling jax in.
+    """
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.core.Tracer)
 
 
 def check_rank(x, name: str, ndim: int, dims: str = "") -> None:
