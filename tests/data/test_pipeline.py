@@ -217,3 +217,13 @@ class _Broken(IndexSource):
         if i == 3:
             raise IndexError("broken example")
         return super().__getitem__(i)
+
+
+def test_data_modules_do_not_import_jax():
+    import subprocess
+    import sys
+
+    code = ("import sys, transel_jax.data.pipeline, transel_jax.data.synthetic, transel_jax.data.preview, "
+            "transel_jax.data.cli; print('jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
