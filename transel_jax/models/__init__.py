@@ -9,6 +9,7 @@ from transel_jax.models.ensemble import EnsembleHead, frozen_member_logits
 from transel_jax.models.heads import SegmentationHead
 from transel_jax.models.hrnet import HRNetV2
 from transel_jax.models.registry import build, count_layers, count_params, describe, names
+from transel_jax.models.random_init import random_variables
 from transel_jax.models.resnet import DilatedResNet
 from transel_jax.models.segmenter import Segmenter, check_images
 
@@ -25,4 +26,5 @@ __all__ = [
     "describe",
     "frozen_member_logits",
     "names",
+    "random_variables",
 ]
