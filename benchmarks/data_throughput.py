@@ -6,7 +6,8 @@ For each resolution (64 and 512 by default) it times, ``--repeats`` times each, 
   generator   ``synthetic.generate(name, indices)`` on a fresh block of indices (vectorised rendering);
   train       ``pipeline.train_batches`` (render + rescale/flip/crop + normalise, prefetch thread on);
   eval        ``pipeline.eval_batches`` (render + single-scale fit + normalise).
-Numbers depend on the machine and its load: the table header prints the CPU count and load average.
+Numbers depend on the machine and its load: the table header prints the CPU count and load average, and the
+table gives both wall-clock rates and rates per second of CPU time used by this process.
 """
 from __future__ import annotations
 
@@ -24,18 +25,19 @@ DEFAULT_DATASETS = ("syn_consumer_broad", "syn_drive_adverse", "syn_aerial_urban
                     "syn_underwater_reef", "syn_virtual_drive")
 
 
-def _rate(fn, images: int) -> float:
-    start = time.perf_counter()
+def _rate(fn, images: int) -> tuple[float, float]:
+    """(wall-clock images/s, images per second of this process's CPU time)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return images / (time.perf_counter() - start)
+    return images / (time.perf_counter() - wall), images / (time.process_time() - cpu)
 
 
-def generator_rate(name: str, resolution: int, images: int, block: int) -> float:
+def generator_rate(name: str, resolution: int, images: int, block: int) -> tuple[float, float]:
     indices = np.arange(block * images, (block + 1) * images) % synthetic.get(name).size
     return _rate(lambda: synthetic.generate(name, indices, resolution=resolution), images)
 
 
-def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -> float:
+def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -> tuple[float, float]:
     source = synthetic.SyntheticSource(name, "train", resolution=resolution)
     info = synthetic.dataset_info(name, resolution)
     it = pipeline.train_batches(source, info, batch_size=batch, seed=block, start_step=block * steps,
@@ -49,7 +51,7 @@ def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -
     return _rate(run, batch * steps)
 
 
-def eval_rate(name: str, resolution: int, batch: int, steps: int) -> float:
+def eval_rate(name: str, resolution: int, batch: int, steps: int) -> tuple[float, float]:
     source = synthetic.SyntheticSource(name, "validation", resolution=resolution)
     source = pipeline.Subset(source, np.arange(batch * steps) % len(source))
     info = synthetic.dataset_info(name, resolution)
@@ -74,14 +76,17 @@ def main() -> None:
                 rates["train"].append(train_rate(name, res, size["batch"], size["steps"], rep))
                 rates["eval"].append(eval_rate(name, res, size["batch"], size["steps"]))
         for stage, values in rates.items():
-            rows.append((f"{res}x{res}", stage, statistics.median(values), min(values), max(values)))
+            wall, cpu = zip(*values)
+            rows.append((f"{res}x{res}", stage, statistics.median(wall), min(wall), max(wall), statistics.median(cpu)))
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nsynthetic data throughput, images/s (median over {args.repeats} repeats x {len(args.datasets)} "
           f"datasets; {os.cpu_count()} CPUs, load average {load:.1f})")
-    print(f"{'resolution':>10}  {'stage':<10} {'median':>9} {'min':>9} {'max':>9}")
-    for res, stage, med, lo, hi in rows:
-        print(f"{res:>10}  {stage:<10} {med:9.1f} {lo:9.1f} {hi:9.1f}")
+    print("wall = images per wall-clock second; cpu = images per second of this process's CPU time (the rate with "
+          "a free core; wall falls below it when other jobs share the CPUs)")
+    print(f"{'resolution':>10}  {'stage':<10} {'wall med':>9} {'wall min':>9} {'wall max':>9} {'cpu med':>9}")
+    for res, stage, med, lo, hi, cpu in rows:
+        print(f"{res:>10}  {stage:<10} {med:9.1f} {lo:9.1f} {hi:9.1f} {cpu:9.1f}")
 
 
 if __name__ == "__main__":
