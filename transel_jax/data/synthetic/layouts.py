@@ -55,16 +55,43 @@ def _person(p: Params, y, x, canvas: Canvas, foot_y, cx, height, present):
 
 def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structured: bool = True,
            hood: bool = False, walkers: int = 3, vehicles: int = 4) -> None:
-    """Driving-camera street: sky, skyline of buildings/trees, perspective road, cars, pedestrians.
+    """Driving-camera street: sky, skyline of buildings/trees, perspective road, cars, pedestrians, poles.
 
     ``structured=False`` gives irregular road edges, no sidewalks and people on the road (unstructured traffic);
     ``hood=True`` adds the ego-vehicle bonnet (clutter) at the bottom.
     """
     horizon = p.uniform(0.36, 0.5)
-    vx = p.uniform(0.38, 0.62)
+    vx = p.uniform(0.38, 0.62)  # vanishing point column
+    road_slope = _road(p, y, x, canvas, horizon, vx, sidewalks, structured)
+    for k in range(vehicles):  # far to near so nearer vehicles occlude farther ones
+        _vehicle(p, y, x, canvas, horizon, vx, road_slope, depth_range=(0.1 + 0.8 * k / vehicles,
+                                                                        0.1 + 0.8 * (k + 1) / vehicles))
+    for k in range(walkers):
+        d = p.uniform(0.1, 0.95)
+        foot = horizon + d * (1.0 - horizon)
+        side = np.where(p.chance(0.5), 1.0, -1.0)
+        offset = road_slope * d * (1.15 if sidewalks else p.uniform(0.0, 1.1))
+        _person(p, y, x, canvas, foot, vx + side * offset, 0.06 + 0.45 * d, p.chance(0.6 if k < 2 else 0.3))
+    for _ in range(2):  # unlabelled street furniture (poles, signs): void in every label space
+        d = p.uniform(0.2, 0.9)
+        side = np.where(p.chance(0.5), 1.0, -1.0)
+        foot, top = horizon + d * (1 - horizon), horizon - 0.25 * d
+        pole_x = vx + side * (road_slope * d + (0.12 * d if sidewalks else 0.05))
+        pole = shapes.rect(y, x, (top + foot) / 2, pole_x, (foot - top) / 2, 0.004 + 0.01 * d)
+        canvas.paint(pole & p.chance(0.6), "clutter")
+    if hood:
+        canvas.paint(shapes.ellipse(y, x, 1.06, 0.5, p.uniform(0.08, 0.14), 0.75), "clutter")
+
+
+def _road(p: Params, y, x, canvas: Canvas, horizon, vx, sidewalks: bool, structured: bool):
+    """Terrain, skyline blocks (buildings or trees), sidewalks, road and dashed lane marking.
+
+    The road's half width grows linearly with depth below the horizon, ``road_slope * depth + 0.01``;
+    returns ``road_slope`` [B, 1, 1] so objects can be placed on or beside the road.
+    """
     depth = np.clip((y - horizon) / (1.0 - horizon), 0.0, None)  # 0 at the horizon, 1 at the bottom row
     below = y > horizon
-    road_slope = p.uniform(0.3, 0.55)  # road half width per unit of depth below the horizon
+    road_slope = p.uniform(0.3, 0.55)
     road_hw = road_slope * depth + 0.01
     if not structured:
         road_hw = road_hw * (0.75 + 0.5 * _smooth(p, y, x * 0.0, 90.0))
@@ -83,39 +110,25 @@ def street(p: Params, y, x, canvas: Canvas, *, sidewalks: bool = True, structure
     if sidewalks:
         canvas.paint(below & (dist < side_hw), "sidewalk")
     canvas.paint(below & (dist < road_hw), "road")
-    dashes = np.modf(2.5 / (depth + 0.12) + p.uniform())[0] < 0.5
+    dashes = np.modf(2.5 / (depth + 0.12) + p.uniform())[0] < 0.5  # dash period shrinks towards the horizon
     lane = below & (dist < 0.004 + 0.012 * depth) & dashes & p.chance(0.7) & (depth > 0.05)
     canvas.paint(lane, "lane_marking")
+    return road_slope
 
-    for k in range(vehicles):  # far to near so nearer vehicles occlude farther ones
-        d = p.uniform(0.1 + 0.8 * k / vehicles, 0.1 + 0.8 * (k + 1) / vehicles)
-        bottom = horizon + d * (1.0 - horizon)
-        size = 0.04 + 0.4 * d
-        truck = p.chance(0.25)
-        half_h = size * np.where(truck, 0.5, 0.3)
-        half_w = size * np.where(truck, 0.42, 0.5)
-        cx = vx + p.uniform(-0.8, 0.8) * (road_slope * d + 0.01)
-        body = shapes.rect(y, x, bottom - half_h, cx, half_h, half_w)
-        present = p.chance(0.7)
-        canvas.paint(body & present & ~truck, "car")
-        canvas.paint(body & present & truck, "truck")
 
-    for k in range(walkers):
-        d = p.uniform(0.1, 0.95)
-        foot = horizon + d * (1.0 - horizon)
-        side = np.where(p.chance(0.5), 1.0, -1.0)
-        offset = road_slope * d * (1.15 if sidewalks else p.uniform(0.0, 1.1))
-        _person(p, y, x, canvas, foot, vx + side * offset, 0.06 + 0.45 * d, p.chance(0.6 if k < 2 else 0.3))
-
-    for _ in range(2):  # unlabelled street furniture (poles, signs): void in every label space
-        d = p.uniform(0.2, 0.9)
-        side = np.where(p.chance(0.5), 1.0, -1.0)
-        pole_x = vx + side * (road_slope * d + (0.12 * d if sidewalks else 0.05))
-        top = horizon - 0.25 * d
-        canvas.paint(shapes.rect(y, x, (top + horizon + d * (1 - horizon)) / 2, pole_x,
-                                 (horizon + d * (1 - horizon) - top) / 2, 0.004 + 0.01 * d) & p.chance(0.6), "clutter")
-    if hood:
-        canvas.paint(shapes.ellipse(y, x, 1.06, 0.5, p.uniform(0.08, 0.14), 0.75), "clutter")
+def _vehicle(p: Params, y, x, canvas: Canvas, horizon, vx, road_slope, depth_range) -> None:
+    """A car (or, one time in four, a taller truck) standing on the road at a depth in ``depth_range``."""
+    d = p.uniform(*depth_range)
+    bottom = horizon + d * (1.0 - horizon)
+    size = 0.04 + 0.4 * d
+    truck = p.chance(0.25)
+    half_h = size * np.where(truck, 0.5, 0.3)
+    half_w = size * np.where(truck, 0.42, 0.5)
+    cx = vx + p.uniform(-0.8, 0.8) * (road_slope * d + 0.01)
+    body = shapes.rect(y, x, bottom - half_h, cx, half_h, half_w)
+    present = p.chance(0.7)
+    canvas.paint(body & present & ~truck, "car")
+    canvas.paint(body & present & truck, "truck")
 
 
 def nature(p: Params, y, x, canvas: Canvas) -> None:
