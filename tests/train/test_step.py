@@ -133,3 +133,19 @@ def test_frozen_backbone_changes_only_the_head(model, init_state):
     for a, b in zip(jax.tree.leaves(new.batch_stats), jax.tree.leaves(init_state.batch_stats)):
         np.testing.assert_array_equal(a, b)
     assert np.abs(new.params["head"]["kernel"] - init_state.params["head"]["kernel"]).max() > 0
+
+
+def test_bfloat16_compute_keeps_float32_master_weights(tx, init_state):
+    mesh = distributed.make_mesh()
+    model = TinySegmenter(K, axis_name="data", dtype=jnp.bfloat16)
+    step = make_train_step(model, tx, mesh, global_batch_size=B)
+    batch = block_batch(seed=4, step=0, batch_size=B, num_classes=K)
+    new, metrics = step(distributed.replicate(init_state, mesh), distributed.shard_batch(batch, mesh))
+    new = jax.device_get(new)
+    assert all(x.dtype == np.float32 for x in jax.tree.leaves(new.params))
+    # same loss as float32 up to bfloat16 rounding, and a small float32 update was not rounded away
+    _, metrics32 = make_train_step(TinySegmenter(K, axis_name="data"), tx, mesh, global_batch_size=B)(
+        distributed.replicate(init_state, mesh), distributed.shard_batch(batch, mesh))
+    np.testing.assert_allclose(float(metrics["loss"]), float(metrics32["loss"]), rtol=3e-2)
+    delta = np.abs(new.params["head"]["bias"] - init_state.params["head"]["bias"])
+    assert 0 < delta.max() < 1.0

@@ -49,8 +49,19 @@ def data_sharded(mesh: Mesh) -> NamedSharding:
 
 
 def replicate(tree, mesh: Mesh):
-    """Place a pytree (identical on every host) replicated on every device of ``mesh``."""
-    return jax.device_put(tree, replicated(mesh))
+    """Place a pytree (identical on every host) replicated on every device of ``mesh``.
+
+    Leaves already replicated on ``mesh`` are kept; others go through host memory, which is what a
+    multi-process ``device_put`` onto devices of other hosts needs.
+    """
+    sharding = replicated(mesh)
+
+    def put(x):
+        if isinstance(x, jax.Array) and x.sharding.is_equivalent_to(sharding, x.ndim):
+            return x
+        return jax.device_put(np.asarray(x), sharding)
+
+    return jax.tree.map(put, tree)
 
 
 def shard_batch(batch: dict, mesh: Mesh) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -34,12 +35,13 @@ class RunResult:
     workdir: str
 
 
-def build_model(config, num_classes: int):
-    from transel_jax import models
-
+def build_model(config, num_classes: int, build: Callable | None = None):
+    """``build(config.model.name, num_classes, dtype=..., axis_name="data")``; default models.build."""
+    if build is None:
+        from transel_jax.models import build
     if config.model.dtype not in DTYPES:
         raise ValueError(f"config.model.dtype: expected one of {sorted(DTYPES)}, got {config.model.dtype!r}")
-    return models.build(config.model.name, num_classes, dtype=DTYPES[config.model.dtype], axis_name="data")
+    return build(config.model.name, num_classes, dtype=DTYPES[config.model.dtype], axis_name="data")
 
 
 def initial_variables(model, config, info) -> dict:
@@ -61,8 +63,12 @@ def _loader_kwargs(config) -> dict:
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False, source=None,
-        eval_source=None) -> RunResult:
-    """Train (and evaluate) as ``config`` says; see the module docstring and :mod:`.defaults`."""
+        eval_source=None, build: Callable | None = None) -> RunResult:
+    """Train (and evaluate) as ``config`` says; see the module docstring and :mod:`.defaults`.
+
+    ``source``/``eval_source`` replace the catalog's splits (random-access sources); ``build`` replaces
+    ``transel_jax.models.build`` (same signature) for models outside the registry.
+    """
     from transel_jax.data import catalog, pipeline
 
     distributed.initialize_distributed(config.distributed)
@@ -71,7 +77,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False
         source = catalog.load(info.name, config.data.split, **_loader_kwargs(config))
     if config.data.target_subset:
         source = pipeline.target_subset(source, info)
-    model = build_model(config, info.num_classes)
+    model = build_model(config, info.num_classes, build)
     variables = initial_variables(model, config, info)
     pid, nproc = jax.process_index(), jax.process_count()
 

@@ -52,7 +52,8 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
     schedule = make_schedule(hparams["schedule"], hparams["base_lr"], steps, hparams.get("warmup_steps", 0))
     tx = make_optimizer(schedule, momentum=hparams.get("momentum", 0.9),
                         weight_decay=hparams.get("weight_decay", 0.0), freeze_backbone=freeze)
-    state = create_state(variables, tx, jax.random.PRNGKey(hparams.get("seed", 0)))
+    # replicated before restoring, so a restore lands directly on the mesh's devices
+    state = distributed.replicate(create_state(variables, tx, jax.random.PRNGKey(hparams.get("seed", 0))), mesh)
 
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), every_steps=ckpt["every_steps"],
                                 keep=ckpt["keep"])
