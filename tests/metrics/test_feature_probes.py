@@ -85,9 +85,12 @@ def test_logistic_fit_reaches_the_reference_optimum():
 
 def test_logistic_probe_accuracy_matches_reference_on_the_same_split():
     feats, labels = _data(5, 60, 5, 4, shift=1.5)
+    feats = feats * np.linspace(0.1, 10, 5, dtype=np.float32) + 50.0  # badly scaled, post-ReLU-like
     train, test = (np.asarray(i) for i in half_split(60, 7))
-    w, b, _ = reference_logistic(feats[train], labels[train], 4, 1e-3)
-    expected = np.mean(np.argmax(feats[test].astype(np.float64) @ w + b, axis=1) == labels[test])
+    mean, std = feats[train].astype(np.float64).mean(axis=0), feats[train].astype(np.float64).std(axis=0)
+    x_train, x_test = (feats[train] - mean) / std, (feats[test] - mean) / std
+    w, b, _ = reference_logistic(x_train, labels[train], 4, 1e-3)
+    expected = np.mean(np.argmax(x_test @ w + b, axis=1) == labels[test])
     got = float(logistic_probe_accuracy(feats, labels, 4, seed=7))
     assert abs(got - expected) <= 1.0 / len(test) + 1e-6  # at most one near-boundary test point may flip
     separated, _ = _data(5, 60, 5, 4, shift=50.0)
