@@ -10,7 +10,7 @@ that validates its inputs outside jit and runs a jitted kernel; see each module 
 from transel_jax.metrics.gbc import gbc
 from transel_jax.metrics.heuristic import depth_calibrate, heuristic_score
 from transel_jax.metrics.hscore import h_score
-from transel_jax.metrics.logme import logme
+from transel_jax.metrics.logme import logme, logme_per_class
 from transel_jax.metrics.parc import dds, parc, rsa
 from transel_jax.metrics.pca import pca_reduce
 from transel_jax.metrics.probes import fit_logistic, half_split, logistic_probe_accuracy, nn1_loo_accuracy
@@ -18,6 +18,7 @@ from transel_jax.metrics.probes import fit_logistic, half_split, logistic_probe_
 __all__ = [
     "h_score",
     "logme",
+    "logme_per_class",
     "gbc",
     "parc",
     "rsa",
