@@ -1,0 +1,138 @@
+"""Benchmark: the batched all-ensembles scorer against a per-ensemble numpy loop.
+
+Headline case of the papers: N=64 sources, S=3 (41,664 ensembles), n=150,000 sampled pixels, C=20.
+Prints, per metric: the engine's wall time (median of --repeats runs, after one warm-up run that
+compiles), the numpy loop's time (timed on --loop-sample ensembles and extrapolated to all, stated as
+such), their ratio, and the process's peak resident memory.
+
+    python benchmarks/score_ensembles.py                       # the headline case
+    python benchmarks/score_ensembles.py --n 1000000 --C 134   # a 1,000-image, 134-class target
+    python benchmarks/score_ensembles.py --n 20000 --repeats 1 # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import statistics
+import time
+
+import numpy as np
+
+
+def synthetic_pool(num_sources: int, num_pixels: int, num_classes: int, seed: int):
+    """EEP-like predictions whose quality varies by source: softmax(quality_s * onehot(y) + noise)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, num_pixels).astype(np.int32)
+    quality = rng.uniform(0.0, 3.0, num_sources).astype(np.float32)
+    eep = np.empty((num_sources, num_pixels, num_classes), np.float32)
+    for s in range(num_sources):
+        logits = rng.standard_normal((num_pixels, num_classes), dtype=np.float32)
+        logits[np.arange(num_pixels), labels] += quality[s]
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        eep[s] = logits
+    return eep, labels
+
+
+# --- the per-ensemble numpy loop (the baseline the engine must beat) ---------------------------------
+
+def loop_ms_leep(eep, labels, members):
+    idx = np.arange(labels.size)
+    return sum(np.mean(np.log(np.maximum(eep[s, idx, labels], 1e-12))) for s in members)
+
+
+def loop_e_leep(eep, labels, members):
+    idx = np.arange(labels.size)
+    return np.mean(np.log(np.maximum(eep[members][:, idx, labels].mean(axis=0), 1e-12)))
+
+
+def _confusion_iou(labels, pred, num_classes, weights=None):
+    conf = np.bincount(labels * num_classes + pred, weights=weights, minlength=num_classes**2)
+    return conf.reshape(num_classes, num_classes)
+
+
+def loop_iou_eep(eep, labels, members):
+    c = eep.shape[2]
+    conf = _confusion_iou(labels, eep[members].mean(axis=0).argmax(axis=1), c)
+    tp = np.diag(conf)
+    union = conf.sum(0) + conf.sum(1) - tp
+    return np.mean(tp[union > 0] / union[union > 0])
+
+
+def loop_soft_iou_eep(eep, labels, members):
+    c = eep.shape[2]
+    p = eep[members].mean(axis=0)
+    pred = p.argmax(axis=1)
+    q = p[np.arange(labels.size), labels]
+    right = pred == labels
+    tp = np.bincount(labels[right], q[right], minlength=c)
+    fn = np.bincount(labels[~right], 1 - q[~right], minlength=c)
+    fp = np.bincount(pred[~right], 1 - q[~right], minlength=c)
+    den = tp + fp + fn
+    return np.mean(tp[den > 0] / den[den > 0])
+
+
+LOOPS = {"ms_leep": loop_ms_leep, "e_leep": loop_e_leep, "iou_eep": loop_iou_eep,
+         "soft_iou_eep": loop_soft_iou_eep}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--N", type=int, default=64, help="sources")
+    parser.add_argument("--S", type=int, default=3, help="ensemble size")
+    parser.add_argument("--n", type=int, default=150_000, help="sampled pixels")
+    parser.add_argument("--C", type=int, default=20, help="target classes")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per metric (median reported)")
+    parser.add_argument("--loop-sample", type=int, default=100, help="ensembles timed in the numpy loop")
+    parser.add_argument("--memory-budget-mb", type=int, default=1024)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import jax
+
+    from transel_jax.ensembles import all_ensembles, score_ensembles
+    from transel_jax.provenance import versions
+
+    num_ens = math.comb(args.N, args.S)
+    print(f"case: N={args.N} S={args.S} -> {num_ens:,} ensembles, n={args.n:,} pixels, C={args.C}; "
+          f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}); versions: {versions()}")
+    t0 = time.perf_counter()
+    eep, labels = synthetic_pool(args.N, args.n, args.C, args.seed)
+    print(f"inputs: eep {eep.nbytes / 2**20:,.0f} MiB generated in {time.perf_counter() - t0:.1f} s (seed {args.seed})")
+    ensembles = all_ensembles(args.N, args.S)
+    sample = ensembles[np.random.default_rng(args.seed).choice(num_ens, min(args.loop_sample, num_ens), replace=False)]
+
+    def engine(metrics):
+        kw = dict(metrics=metrics, memory_budget=args.memory_budget_mb << 20, progress=False)
+        score_ensembles(eep, labels, args.S, **kw)  # warm-up: compiles
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            score_ensembles(eep, labels, args.S, **kw)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    rows = []
+    for name, loop in LOOPS.items():
+        start = time.perf_counter()
+        for members in sample:
+            loop(eep, labels, members)
+        loop_time = (time.perf_counter() - start) / len(sample) * num_ens
+        engine_time = engine((name,))
+        rows.append((name, engine_time, loop_time))
+        print(f"  {name}: engine {engine_time:.2f} s, loop {loop_time:.1f} s (extrapolated)", flush=True)
+    all_time = engine(tuple(LOOPS))
+    rows.append(("all four, one call", all_time, sum(r[2] for r in rows)))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+    print()
+    print(f"| metric | engine (s, median of {args.repeats}) | numpy loop (s, extrapolated from {len(sample)} ensembles) | loop / engine |")
+    print("|---|---|---|---|")
+    for name, engine_time, loop_time in rows:
+        print(f"| {name} | {engine_time:.2f} | {loop_time:.1f} | {loop_time / engine_time:.1f}x |")
+    print(f"\npeak resident memory of this process (inputs included): {peak:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
