@@ -64,28 +64,29 @@ def class_counts_and_means(feats: jnp.ndarray, labels: jnp.ndarray, num_classes:
     return counts, means
 
 
-def standardize_columns(x: jnp.ndarray) -> jnp.ndarray:
-    """Z-score each column of x [n, D]: (x - mean) / std with the population std (ddof=0).
+def standardize_columns(x: jnp.ndarray, reference: jnp.ndarray | None = None) -> jnp.ndarray:
+    """Z-score each column of x [n, D] with the mean and population std (ddof=0) of ``reference``.
 
-    A constant column (std <= CONSTANT_RTOL * max|x| of the column) becomes all zeros, so it carries no
-    information instead of producing NaN or amplified rounding noise.
+    ``reference`` [m, D] defaults to x itself (e.g. pass a training split to scale a test split). A
+    constant column of the reference (std <= CONSTANT_RTOL * its max |value|) maps to all zeros, so it
+    carries no information instead of producing NaN or amplified rounding noise.
     """
-    return _normalize(x, axis=0, center=True)
+    reference = x if reference is None else reference
+    mean = reference.mean(axis=0)
+    std = jnp.sqrt(jnp.mean((reference - mean) ** 2, axis=0))
+    constant = std <= CONSTANT_RTOL * jnp.max(jnp.abs(reference), axis=0) + TINY
+    return jnp.where(constant, 0.0, (x - mean) / jnp.where(constant, 1.0, std))
 
 
 def normalize_rows(x: jnp.ndarray, center: bool) -> jnp.ndarray:
     """Rows of x [n, D] (centred if ``center``) scaled to unit Euclidean norm; constant rows become 0.
 
     With ``center`` the Gram matrix of the result is the row-wise Pearson correlation matrix
-    (np.corrcoef(x)); without it, the cosine-similarity matrix.
+    (np.corrcoef(x)); without it, the cosine-similarity matrix. A row counts as constant when its
+    spread is <= CONSTANT_RTOL * its max |value| (without centring: only an all-zero row).
     """
-    return _normalize(x, axis=1, center=center) / jnp.sqrt(x.shape[1]).astype(x.dtype)
-
-
-def _normalize(x: jnp.ndarray, axis: int, center: bool) -> jnp.ndarray:
-    """(x - mean) / rms along ``axis`` (no centring if not ``center``), zeroing near-constant slices."""
-    centered = x - x.mean(axis=axis, keepdims=True) if center else x
-    rms = jnp.sqrt(jnp.mean(centered**2, axis=axis, keepdims=True))
-    scale = jnp.max(jnp.abs(x), axis=axis, keepdims=True)
-    constant = rms <= CONSTANT_RTOL * scale + TINY
-    return jnp.where(constant, 0.0, centered / jnp.where(constant, 1.0, rms))
+    rows = x - x.mean(axis=1, keepdims=True) if center else x
+    norm = jnp.sqrt(jnp.sum(rows**2, axis=1, keepdims=True))
+    scale = jnp.sqrt(x.shape[1]).astype(x.dtype) * jnp.max(jnp.abs(x), axis=1, keepdims=True)
+    constant = norm <= CONSTANT_RTOL * scale + TINY
+    return jnp.where(constant, 0.0, rows / jnp.where(constant, 1.0, norm))

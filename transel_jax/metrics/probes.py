@@ -13,7 +13,7 @@ import numpy as np
 import optax
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import CONSTANT_RTOL, TINY, check_feats_labels
+from transel_jax.metrics._feature_inputs import check_feats_labels, standardize_columns
 
 
 @partial(jax.jit, static_argnames=("block_size",))
@@ -36,7 +36,8 @@ def nn1_loo_accuracy(feats, labels, num_classes: int, *, block_size: int = 256) 
     """1-NN leave-one-out accuracy: (1/n) sum_i [y_{nn(i)} = y_i], nn(i) = argmin_{j != i} |f_i - f_j|_2.
 
     Ties go to the lowest index j. Distances use |f_j|^2 - 2 f_i.f_j on centred features (float32
-    rounding can flip near-ties). Rows are processed ``block_size`` at a time, so memory is O(block_size * n), time O(n^2 D).
+    rounding can flip near-ties). Rows are processed ``block_size`` at a time: memory O(block_size n),
+    time O(n^2 D).
 
     Args:
       feats: float [n, D], n >= 2; labels: int [n] in 0..C-1; num_classes: C (checks the label range).
@@ -130,18 +131,10 @@ def logistic_probe_accuracy(
     num_classes = check_feats_labels(feats, labels, num_classes, min_rows=2)
     feats, labels = jnp.asarray(feats), jnp.asarray(labels)
     train, test = half_split(feats.shape[0], seed)
-    x_train, x_test = _standardize_with(feats[train], feats[train]), _standardize_with(feats[train], feats[test])
+    x_train, x_test = standardize_columns(feats[train]), standardize_columns(feats[test], feats[train])
     params = fit_logistic(x_train, labels[train], num_classes, l2=l2, num_steps=num_steps)
     predicted = jnp.argmax(x_test @ params["w"] + params["b"], axis=1)
     return jnp.mean((predicted == labels[test]).astype(jnp.float32))
-
-
-def _standardize_with(fit_rows: jnp.ndarray, x: jnp.ndarray) -> jnp.ndarray:
-    """(x - mean) / std with the per-column statistics of ``fit_rows``; constant columns become 0."""
-    mean = fit_rows.mean(axis=0)
-    std = fit_rows.std(axis=0)
-    constant = std <= CONSTANT_RTOL * jnp.max(jnp.abs(fit_rows), axis=0) + TINY
-    return jnp.where(constant, 0.0, (x - mean) / jnp.where(constant, 1.0, std))
 
 
 __all__ = ["nn1_loo_accuracy", "half_split", "logistic_loss", "fit_logistic", "logistic_probe_accuracy"]
