@@ -15,8 +15,6 @@ with ``suite="synthetic"``; ``catalog.load(name, split, seed=0, resolution=64)``
 """
 from __future__ import annotations
 
-import dataclasses
-
 from transel_jax.data import catalog
 from transel_jax.data.synthetic.concepts import CONCEPTS
 from transel_jax.data.synthetic.datasets import DATASETS, DEMO_SOURCES, DEMO_TARGETS, SyntheticDataset, get
