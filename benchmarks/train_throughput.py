@@ -22,6 +22,7 @@ import transel_jax
 from transel_jax import models
 from transel_jax.train import distributed
 from transel_jax.train.optim import make_optimizer
+from transel_jax.train.run import init_model
 from transel_jax.train.schedules import make_schedule
 from transel_jax.train.state import create_state
 from transel_jax.train.step import make_train_step
@@ -38,8 +39,7 @@ def random_batch(rng, batch: int, size: int, num_classes: int) -> dict:
 def measure(name: str, *, batch: int, size: int, dtype: str, steps: int, warmup: int, num_classes: int) -> dict:
     mesh = distributed.make_mesh()
     model = models.build(name, num_classes, dtype=DTYPES[dtype], axis_name="data")
-    images = jnp.zeros((1, size, size, 3), jnp.float32)
-    variables = jax.jit(lambda k: model.init(k, images, train=False))(jax.random.PRNGKey(0))
+    variables = init_model(model, (size, size), jax.random.PRNGKey(0))
     tx = make_optimizer(make_schedule("poly", 0.01, steps + warmup), weight_decay=1e-4)
     state = distributed.replicate(create_state(variables, tx, jax.random.PRNGKey(1)), mesh)
     step = make_train_step(model, tx, mesh, global_batch_size=batch)

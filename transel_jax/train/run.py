@@ -44,13 +44,23 @@ def build_model(config, num_classes: int, build: Callable | None = None):
     return build(config.model.name, num_classes, dtype=DTYPES[config.model.dtype], axis_name="data")
 
 
+def init_model(model, size: tuple[int, int], rng) -> dict:
+    """``model.init(rng, zeros [1, *size, 3], train=False)`` as host arrays.
+
+    The init graph runs once, so on CPU it is compiled without XLA backend optimisation: for
+    hrnetv2_tiny that cuts its compile from about 34 s to 4 s (measured on the 2-core dev machine).
+    """
+    images = jnp.zeros((1, *size, 3), jnp.float32)
+    lowered = jax.jit(lambda key: model.init(key, images, train=False)).lower(rng)
+    options = {"xla_backend_optimization_level": 0} if jax.default_backend() == "cpu" else None
+    return jax.device_get(lowered.compile(compiler_options=options)(rng))
+
+
 def initial_variables(model, config, info) -> dict:
     """Random init at the dataset's resolution; the backbone of ``config.train.init_from`` when set."""
     from transel_jax.transfer.finetune import transplant_backbone
 
-    images = jnp.zeros((1, *info.resolution, 3), jnp.float32)
-    variables = jax.jit(lambda k: model.init(k, images, train=False))(jax.random.PRNGKey(config.train.seed))
-    variables = jax.device_get(variables)
+    variables = init_model(model, tuple(info.resolution), jax.random.PRNGKey(config.train.seed))
     if not config.train.init_from:
         return variables
     source_variables, meta = load_variables(config.train.init_from)
