@@ -93,6 +93,12 @@ def test_fresh_run_refuses_a_workdir_with_checkpoints(uninterrupted):
               hparams=hparams(6), ckpt=CKPT, workdir=workdir, meta=META)
 
 
+def test_class_weights_of_the_wrong_length_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="class_weights: expected 4 weights"):
+        train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+              hparams=hparams(6, class_weights=[1.0, 2.0]), ckpt=CKPT, workdir=str(tmp_path), meta=META)
+
+
 def test_checkpoint_of_another_architecture_or_class_count_names_both(uninterrupted):
     workdir, _ = uninterrupted
     ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
@@ -103,6 +109,8 @@ def test_checkpoint_of_another_architecture_or_class_count_names_both(uninterrup
         ckpt.restore_latest(model_name="tiny_test", num_classes=7)
 
 
+# orbax's reader thread reports the failed read of the corrupt step once more on shutdown
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_corrupt_and_half_written_checkpoints_are_skipped_with_a_warning(uninterrupted, tmp_path):
     source, _ = uninterrupted
     directory = str(tmp_path / "checkpoints")

@@ -1,1 +1,12 @@
-"""transel_jax.train."""
+"""Data-parallel training of segmenters: SPMD step, loss, schedules, checkpoints, mIoU evaluation.
+
+Building blocks (import from their modules):
+  step.make_train_step      shard_map step over the "data" mesh, synchronized BN, donated state
+  losses.pixel_cross_entropy  void-ignoring pixel cross-entropy, optional class weights
+  schedules.make_schedule   "step" (x0.1 at 2/3), "poly" (p = 0.9), "constant"; optional warmup
+  optim.make_optimizer      SGD momentum 0.9 + weight decay on kernels, optional frozen backbone
+  checkpoint.Checkpointer   orbax checkpoints with metadata; skips unreadable steps with a warning
+  evaluate.evaluate         mIoU / per-class IoU from a psummed confusion matrix
+  trainer.train             the loop with exact resume, metrics.jsonl and a tqdm progress bar
+  run.run                   config-driven run (what `transel train` calls)
+"""

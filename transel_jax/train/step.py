@@ -99,5 +99,4 @@ def make_train_step(model, tx: optax.GradientTransformation, mesh: Mesh, *, glob
                              f"got {got}")
         return compiled(state, batch)
 
-    step.lower = compiled.lower
     return step

@@ -48,6 +48,10 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
     batch_size = checks.check_positive_int(hparams["global_batch_size"], "global_batch_size")
     steps = checks.check_positive_int(hparams["steps"], "steps")
     distributed.check_batch_divides(batch_size, mesh)  # before anything compiles
+    class_weights = hparams.get("class_weights")
+    if class_weights is not None and len(class_weights) != meta["num_classes"]:
+        raise ValueError(f"class_weights: expected {meta['num_classes']} weights (one per class), "
+                         f"got {len(class_weights)}")
     freeze = bool(hparams.get("freeze_backbone", False))
     schedule = make_schedule(hparams["schedule"], hparams["base_lr"], steps, hparams.get("warmup_steps", 0))
     tx = make_optimizer(schedule, momentum=hparams.get("momentum", 0.9),
@@ -59,7 +63,7 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
                                 keep=ckpt["keep"])
     state = _maybe_resume(checkpointer, state, meta, resume)
     step_fn = make_train_step(model, tx, mesh, global_batch_size=batch_size,
-                              class_weights=hparams.get("class_weights"), freeze_backbone=freeze)
+                              class_weights=class_weights, freeze_backbone=freeze)
     writer = MetricsWriter(workdir, config=meta.get("config"))
     try:
         return fit(step_fn, state, batches, mesh,
