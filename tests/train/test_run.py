@@ -71,6 +71,9 @@ def test_source_training_then_finetune_on_another_synthetic_dataset(tmp_path):
     _, meta = load_variables(str(tmp_path / "ft" / "checkpoints"))
     assert meta["config"]["train"]["init_from"] == source_ckpt and meta["config"]["data"]["target_subset"]
     report = json.load(open(tmp_path / "ft" / "eval.json"))
+    with pytest.raises(ValueError, match="holds model 'tiny_test', expected model 'hrnetv2_tiny'"):
+        ft.model.name, ft.train.init_from, ft.data.dataset = "hrnetv2_tiny", source_ckpt, target
+        run.run(ft, str(tmp_path / "ft2"), eval_source=eval_source)
     assert report["dataset"] == target and 0.0 <= report["miou"] <= 1.0
     assert report["num_pixels"] == int(result.eval.confusion.sum()) > 0
     assert "produced_by" in report

@@ -101,3 +101,34 @@ def test_train_from_member_checkpoints_caches_member_logits(tmp_path):
         train_ensemble_head([str(tmp_path / "m0")], batch["image"],
                             types.SimpleNamespace(num_classes=5, name="x", mean=(0,) * 3, std=(1,) * 3),
                             sample, steps=1, build=build)
+
+
+def test_ensemble_segmenter_predicts_the_heads_argmax_and_evaluates():
+    from transel_jax.train.evaluate import evaluate
+    from transel_jax.transfer import EnsembleSegmenter, ensemble_variables
+
+    k = 4
+    members = [TinySegmenter(k), TinySegmenter(k)]
+    member_vars = [m.init(jax.random.PRNGKey(s), jnp.zeros((1, 16, 16, 3))) for s, m in enumerate(members)]
+    rng = np.random.default_rng(0)
+    head = {"params": {"weight": rng.uniform(0.5, 2, (2, k)).astype(np.float32),
+                       "bias": rng.normal(size=(2, k)).astype(np.float32)}}
+    model = EnsembleSegmenter(tuple(members), k)
+    variables = ensemble_variables(member_vars, head, k)
+    batch = block_batch(seed=3, step=0, batch_size=4, num_classes=k)
+    log_p = np.asarray(model.apply(variables, batch["image"]))
+    # float64 reference: (1/S) sum_s softmax(w[s] * z_s + b[s])
+    want = 0.0
+    for s, (m, v) in enumerate(zip(members, member_vars)):
+        a = np.asarray(m.apply(v, batch["image"]), np.float64) * head["params"]["weight"][s] + head["params"]["bias"][s]
+        e = np.exp(a - a.max(-1, keepdims=True))
+        want = want + e / e.sum(-1, keepdims=True) / 2
+    np.testing.assert_allclose(np.exp(log_p), want, atol=1e-5)
+    result = evaluate(model, variables, [batch], num_classes=k)
+    labels, pred = batch["label"], want.argmax(-1)
+    keep = labels > 0
+    cm = np.zeros((k, k), np.int64)
+    np.add.at(cm, (labels[keep] - 1, pred[keep]), 1)
+    np.testing.assert_array_equal(result.confusion, cm)
+    with pytest.raises(ValueError, match="head_variables"):
+        ensemble_variables(member_vars, head, k + 1)

@@ -64,6 +64,9 @@ def initial_variables(model, config, info) -> dict:
     if not config.train.init_from:
         return variables
     source_variables, meta = load_variables(config.train.init_from)
+    if meta["model"] != config.model.name:
+        raise ValueError(f"config.train.init_from: {config.train.init_from} holds model {meta['model']!r}, "
+                         f"expected model {config.model.name!r} (config.model.name)")
     return transplant_backbone(source_variables, variables, source_name=meta["model"],
                                target_name=config.model.name)
 
