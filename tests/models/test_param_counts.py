@@ -139,3 +139,10 @@ def test_overrides_change_the_architecture():
     d = models.describe("hrnetv2_tiny", 20, width=8)
     assert d["feature_channels"] == 120
     assert d["params"] == hrnet(8, stem=16, planes=8, stage1_blocks=1, modules=(1, 1, 1), blocks=1)[0]
+
+
+def test_list_overrides_are_stored_as_tuples_so_the_module_stays_hashable():
+    model = models.build("resnet_tiny", 5, atrous_rates=[1, 2], units=[1, 1, 1, 2])
+    assert model.backbone.atrous_rates == (1, 2) and model.backbone.units == (1, 1, 1, 2)
+    assert hash(model) == hash(models.build("resnet_tiny", 5, atrous_rates=(1, 2)))  # jax.jit(model.apply) hashes it
+    assert models.build("hrnetv2_tiny", 5, modules_per_stage=[1, 1, 1]).backbone.modules_per_stage == (1, 1, 1)

@@ -44,6 +44,7 @@ class HRNetV2(nn.Module):
     output_stride = 4
 
     def __post_init__(self):
+        object.__setattr__(self, "modules_per_stage", tuple(self.modules_per_stage))  # hashable module
         for field in ("width", "stem_width", "stage1_planes", "stage1_blocks", "blocks_per_branch"):
             check_positive_int(getattr(self, field), field)
         if len(self.modules_per_stage) != 3:

@@ -48,6 +48,8 @@ class DilatedResNet(nn.Module):
     output_stride = 8
 
     def __post_init__(self):
+        for field in ("planes", "units", "dilations", "atrous_rates"):  # tuples keep the module hashable
+            object.__setattr__(self, field, tuple(getattr(self, field)))
         check_positive_int(self.stem_width, "stem_width")
         check_positive_int(self.atrous_features, "atrous_features")
         if not len(self.planes) == len(self.units) == len(self.dilations) == 4:
