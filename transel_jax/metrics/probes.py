@@ -67,7 +67,11 @@ def half_split(n: int, seed) -> tuple[jnp.ndarray, jnp.ndarray]:
     Returns (train_idx int32 [n // 2], test_idx int32 [n - n // 2]).
     """
     n = checks.check_positive_int(n, "n", minimum=2)
-    perm = jax.random.permutation(_as_key(seed), n)
+    return _split(_as_key(seed), n)
+
+
+def _split(key, n: int):
+    perm = jax.random.permutation(key, n)
     return perm[: n // 2], perm[n // 2 :]
 
 
@@ -129,10 +133,18 @@ def logistic_probe_accuracy(
     as in :func:`fit_logistic`. Returns a float32 scalar in [0, 1].
     """
     num_classes = check_feats_labels(feats, labels, num_classes, min_rows=2)
-    feats, labels = jnp.asarray(feats), jnp.asarray(labels)
-    train, test = half_split(feats.shape[0], seed)
+    if not float(l2) > 0:
+        raise ValueError(f"l2: expected a positive float, got {l2}")
+    num_steps = checks.check_positive_int(num_steps, "num_steps")
+    key = _as_key(seed)
+    return _logistic_probe(jnp.asarray(feats), jnp.asarray(labels), key, num_classes, float(l2), num_steps)
+
+
+@partial(jax.jit, static_argnames=("num_classes", "num_steps"))
+def _logistic_probe(feats, labels, key, num_classes, l2, num_steps):
+    train, test = _split(key, feats.shape[0])
     x_train, x_test = standardize_columns(feats[train]), standardize_columns(feats[test], feats[train])
-    params = fit_logistic(x_train, labels[train], num_classes, l2=l2, num_steps=num_steps)
+    params = _fit_logistic(x_train, labels[train], num_classes, l2, num_steps)
     predicted = jnp.argmax(x_test @ params["w"] + params["b"], axis=1)
     return jnp.mean((predicted == labels[test]).astype(jnp.float32))
 
