@@ -58,6 +58,13 @@ def test_reference_metrics_reject_bad_inputs(metric):
         metric(FEATS[:0], FEATS[:0])
 
 
+def test_parc_vectors_rejects_bad_inputs():
+    with pytest.raises(ValueError, match="label_vectors"):
+        fm.parc_vectors(FEATS, np.ones((11, 3), np.float32))
+    with pytest.raises(TypeError, match="label_vectors"):
+        fm.parc_vectors(FEATS, np.ones((12, 3), np.int32))
+
+
 def test_metric_specific_arguments():
     with pytest.raises(ValueError, match="num_classes"):
         fm.parc(FEATS, np.zeros(12, np.int32), 1)

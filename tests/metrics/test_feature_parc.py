@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import rankdata as scipy_rankdata
 from scipy.stats import spearmanr
 
-from transel_jax.metrics.parc import dds, parc, rsa
+from transel_jax.metrics.parc import dds, parc, parc_vectors, rsa
 from transel_jax.metrics.rdm import rankdata, spearman_binary
 
 
@@ -78,6 +78,17 @@ def test_parc_matches_reference(n, d, num_classes, present):
     feats, labels = _data(0, n, d, present)
     got = float(parc(feats, labels, num_classes))
     np.testing.assert_allclose(got, reference_parc(feats, labels, num_classes), atol=1e-5)
+
+
+def test_parc_vectors_matches_reference_and_parc_on_one_hot():
+    feats, labels = _data(13, 40, 8, 4)
+    histograms = np.random.default_rng(14).dirichlet(np.ones(4), size=40).astype(np.float32)  # [n, K]
+    expected = spearmanr(
+        pair_dissimilarities(zscore(feats), corr_distance), pair_dissimilarities(histograms.astype(np.float64), corr_distance)
+    ).statistic
+    np.testing.assert_allclose(float(parc_vectors(feats, histograms)), expected, atol=1e-5)
+    onehot = np.eye(4, dtype=np.float32)[labels]
+    np.testing.assert_allclose(float(parc_vectors(feats, onehot)), float(parc(feats, labels, 4)), atol=1e-5)
 
 
 def test_parc_degenerate_inputs_are_finite():

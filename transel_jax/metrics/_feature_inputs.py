@@ -45,11 +45,11 @@ def check_feats_labels(feats, labels, num_classes, min_rows: int = 1) -> int:
     return num_classes
 
 
-def check_paired_feats(feats, reference, min_rows: int) -> None:
+def check_paired_feats(feats, reference, min_rows: int, reference_name: str = "reference") -> None:
     """Validate two feature sets describing the same n samples (their widths may differ)."""
     check_feats(feats, "feats", min_rows=min_rows)
-    check_feats(reference, "reference", min_rows=min_rows)
-    checks.check_dim("reference", "n (rows of feats)", np.shape(reference)[0], np.shape(feats)[0])
+    check_feats(reference, reference_name, min_rows=min_rows)
+    checks.check_dim(reference_name, "n (rows of feats)", np.shape(reference)[0], np.shape(feats)[0])
 
 
 def class_counts_and_means(feats: jnp.ndarray, labels: jnp.ndarray, num_classes: int):

@@ -11,7 +11,7 @@ from transel_jax.metrics.gbc import gbc
 from transel_jax.metrics.heuristic import depth_calibrate, heuristic_score
 from transel_jax.metrics.hscore import h_score
 from transel_jax.metrics.logme import logme, logme_per_class
-from transel_jax.metrics.parc import dds, parc, rsa
+from transel_jax.metrics.parc import dds, parc, parc_vectors, rsa
 from transel_jax.metrics.pca import pca_reduce
 from transel_jax.metrics.probes import fit_logistic, half_split, logistic_probe_accuracy, nn1_loo_accuracy
 
@@ -21,6 +21,7 @@ __all__ = [
     "logme_per_class",
     "gbc",
     "parc",
+    "parc_vectors",
     "rsa",
     "dds",
     "nn1_loo_accuracy",

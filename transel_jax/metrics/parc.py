@@ -56,6 +56,27 @@ def parc(feats, labels, num_classes: int, *, standardize: bool = True) -> jnp.nd
 
 
 @partial(jax.jit, static_argnames=("standardize",))
+def _parc_vectors(feats, label_vectors, standardize):
+    d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
+    return rdm.spearman(d_feats, rdm.upper_triangle(rdm.correlation_rdm(label_vectors)))
+
+
+def parc_vectors(feats, label_vectors, *, standardize: bool = True) -> jnp.ndarray:
+    """PARC with a general annotation vector g(y) per sample (003 Sec. 5 and 6.2).
+
+    PARC = spearmanr(upper(1 - corrcoef(f)), upper(1 - corrcoef(g))) for g [n, K] of any width, e.g.
+    the per-image class histogram of a label map (the "pixel-wise average of the annotations" 003
+    suggests for segmentation) to score at image level. With g = onehot(y) this equals :func:`parc`.
+    Unlike ``feats``, ``label_vectors`` are never z-scored; a constant row of g correlates 0 with all.
+
+    Args: feats float [n, D], n >= 2; label_vectors float [n, K]; standardize as in :func:`parc`.
+    Returns a float32 scalar in [-1, 1]. Jittable; O(n^2) memory.
+    """
+    check_paired_feats(feats, label_vectors, min_rows=2, reference_name="label_vectors")
+    return _parc_vectors(jnp.asarray(feats), jnp.asarray(label_vectors), bool(standardize))
+
+
+@partial(jax.jit, static_argnames=("standardize",))
 def _rsa(feats, reference, standardize):
     d_feats = rdm.upper_triangle(_feature_rdm(feats, standardize))
     d_ref = rdm.upper_triangle(_feature_rdm(reference, standardize))
@@ -104,4 +125,4 @@ def dds(feats, reference, *, standardize: bool = True) -> jnp.ndarray:
     return _dds(jnp.asarray(feats), jnp.asarray(reference), bool(standardize))
 
 
-__all__ = ["parc", "rsa", "dds"]
+__all__ = ["parc", "parc_vectors", "rsa", "dds"]
