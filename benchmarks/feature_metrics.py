@@ -7,11 +7,13 @@ Inputs are synthetic (class-dependent Gaussian features, seeded), shaped like on
 sampled-pixel set: feats float32 [n, D] (HRNetV2-W48 features have D = 720), labels int32 [n] in 0..C-1.
 As in paper 003, features are PCA-reduced to f dims before each metric; the O(n^2) metrics (PARC, RSA,
 DDS, 1-NN) run on the first ``--pairwise-n`` rows, as a caller would subsample. "first call" includes
-compilation; "steady" is the median of ``--repeats`` further calls on the same shapes.
+compilation; "steady" is the median of ``--repeats`` further calls on the same shapes, in wall seconds and
+in process CPU seconds summed over threads (less sensitive to other jobs on a shared machine).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import statistics
@@ -33,15 +35,17 @@ def synthetic_features(n: int, dim: int, num_classes: int, seed: int):
 
 
 def timed(fn, repeats: int):
+    """(first-call wall s, median steady wall s, median steady process CPU s over all threads)."""
     start = time.perf_counter()
     jax.block_until_ready(fn())
     first = time.perf_counter() - start
-    steady = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         jax.block_until_ready(fn())
-        steady.append(time.perf_counter() - start)
-    return first, statistics.median(steady)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return first, statistics.median(wall), statistics.median(cpu)
 
 
 def cases(args, feats, labels):
@@ -80,18 +84,19 @@ def main():
     feats, labels = synthetic_features(args.n, args.dim, args.classes, args.seed)
     rows = []
     for name, n, d, thunk in tqdm(cases(args, feats, labels), desc="metrics", unit="metric"):
-        first, steady = timed(thunk, args.repeats)
-        rows.append((name, n, d, first, steady))
+        rows.append((name, n, d, *timed(thunk, args.repeats)))
 
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
     print(f"\nFeature-metric timings: {jax.devices()[0].device_kind} ({jax.default_backend()}), "
           f"{len(jax.devices())} device(s), jax {jax.__version__}, {platform.processor() or platform.machine()}")
     print(f"synthetic inputs, seed {args.seed}, C = {args.classes}, PCA f = {args.pca_dims}, "
           f"median of {args.repeats} steady calls; produced by benchmarks/feature_metrics.py")
-    print(f"| {'metric':<24} | {'n':>8} | {'D':>4} | {'first call (s)':>14} | {'steady (s)':>10} |")
-    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 6}|{'-' * 16}|{'-' * 12}|")
-    for name, n, d, first, steady in rows:
-        print(f"| {name:<24} | {n:>8} | {d:>4} | {first:>14.3f} | {steady:>10.3f} |")
+    print(f"load average at the end (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs (the machine may be shared: compare CPU seconds)")
+    print(f"| {'metric':<24} | {'n':>8} | {'D':>4} | {'first call (s)':>14} | {'steady (s)':>10} | {'steady CPU (s)':>14} |")
+    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 6}|{'-' * 16}|{'-' * 12}|{'-' * 16}|")
+    for name, n, d, first, steady, cpu in rows:
+        print(f"| {name:<24} | {n:>8} | {d:>4} | {first:>14.3f} | {steady:>10.3f} | {cpu:>14.3f} |")
     print(f"peak resident memory of the process: {peak_gb:.2f} GB")
 
 
