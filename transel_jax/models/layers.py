@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 ModuleDef = Callable[..., nn.Module]
 Dtype = Any
