@@ -1,9 +1,13 @@
 """Segmentation models: HRNetV2 and the dilated ResNet23M with a linear head, and the ensemble head.
 
+>>> import jax.numpy as jnp
 >>> from transel_jax import models
->>> model = models.build("hrnetv2_tiny", num_classes=5)
->>> variables = model.init(jax.random.PRNGKey(0), images, train=False)          # doctest: +SKIP
->>> logits, feats = model.apply(variables, images, return_features=True)       # doctest: +SKIP
+>>> model = models.build("resnet_tiny", num_classes=5)
+>>> images = jnp.zeros((2, 65, 97, 3))                      # normalised images [B, H, W, 3]
+>>> variables = models.random_variables(model, images.shape)  # or model.init(jax.random.PRNGKey(0), images)
+>>> logits, feats = model.apply(variables, images, return_features=True)
+>>> logits.shape, feats.shape
+((2, 65, 97, 5), (2, 9, 13, 32))
 """
 from transel_jax.models.ensemble import EnsembleHead, frozen_member_logits
 from transel_jax.models.heads import SegmentationHead
