@@ -76,16 +76,17 @@ def _loader_kwargs(config) -> dict:
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False, source=None,
-        eval_source=None, build: Callable | None = None) -> RunResult:
+        eval_source=None, build: Callable | None = None, info=None) -> RunResult:
     """Train (and evaluate) as ``config`` says; see the module docstring and :mod:`.defaults`.
 
     ``source``/``eval_source`` replace the catalog's splits (random-access sources); ``build`` replaces
-    ``transel_jax.models.build`` (same signature) for models outside the registry.
+    ``transel_jax.models.build`` (same signature) for models outside the registry; ``info`` replaces the
+    catalog's DatasetInfo of ``config.data.dataset`` (e.g. the synthetic suite at another resolution).
     """
     from transel_jax.data import catalog, pipeline
 
     distributed.initialize_distributed(config.distributed)
-    info = catalog.info(config.data.dataset)
+    info = catalog.info(config.data.dataset) if info is None else info
     if source is None:
         source = catalog.load(info.name, config.data.split, **_loader_kwargs(config))
     if config.data.target_subset:

@@ -44,7 +44,7 @@ def transplant_backbone(source_variables: dict, target_variables: dict, *, sourc
 
 def finetune(source_checkpoint: str, target: str, *, workdir: str,
              config: ml_collections.ConfigDict | None = None, freeze_backbone: bool | None = None,
-             resume: bool = False, source=None, eval_source=None, build=None):
+             resume: bool = False, source=None, eval_source=None, build=None, info=None):
     """Fine-tune the model in ``source_checkpoint`` on the target dataset ``target``.
 
     The architecture is the checkpoint's; the head is re-initialised for the target's classes; training
@@ -60,6 +60,7 @@ def finetune(source_checkpoint: str, target: str, *, workdir: str,
       freeze_backbone: overrides ``config.train.freeze_backbone`` when given.
       source, eval_source: optional random-access sources replacing the catalog's train/eval splits.
       build: replaces ``transel_jax.models.build`` (same signature) for models outside the registry.
+      info: replaces the catalog's DatasetInfo of ``target`` (e.g. another resolution).
 
     Returns:
       the :class:`transel_jax.train.run.RunResult` of the fine-tune.
@@ -74,4 +75,5 @@ def finetune(source_checkpoint: str, target: str, *, workdir: str,
     config.train.init_from = str(source_checkpoint)
     if freeze_backbone is not None:
         config.train.freeze_backbone = bool(freeze_backbone)
-    return run.run(config, workdir, resume=resume, source=source, eval_source=eval_source, build=build)
+    return run.run(config, workdir, resume=resume, source=source, eval_source=eval_source, build=build,
+                   info=info)
