@@ -15,7 +15,6 @@ the host accumulates float64 statistics of size [E, C]. [E, n, C] is never forme
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Sequence
 
 import jax
@@ -158,24 +157,34 @@ def score_ensembles(
     return EnsembleScores(ensembles=members, scores=ordered, source_names=source_names)
 
 
-def _class_chunks(labels: np.ndarray, chunk: int):
-    """Yield (class, pixel indices [chunk], weights [chunk]): every pixel once, chunks of one class.
+def _chunk_sizes(count: int, chunk: int) -> list[int]:
+    """Sizes of the chunks holding ``count`` pixels of one class: full chunks, then the remainder padded
+    to a power of two (at least 64 or ``chunk``), so padding stays small and few shapes are compiled."""
+    full, rest = divmod(count, chunk)
+    tail = [min(chunk, max(64, 1 << (rest - 1).bit_length()))] if rest else []
+    return [chunk] * full + tail
 
-    The last chunk of a class is padded by repeating its first pixel with weight 0.
+
+def _class_chunks(labels: np.ndarray, chunk: int):
+    """Yield (class, pixel indices [size], weights [size]): every pixel once, in chunks of one class.
+
+    A chunk that is not full is padded by repeating its first pixel with weight 0.
     """
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
     for cls in range(labels.max() + 1):
         idx = order[bounds[cls]:bounds[cls + 1]]
-        for start in range(0, idx.size, chunk):
-            part = idx[start:start + chunk]
-            weights = np.zeros(chunk, np.float32)
+        start = 0
+        for size in _chunk_sizes(idx.size, chunk):
+            part = idx[start:start + size]
+            start += size
+            weights = np.zeros(size, np.float32)
             weights[:part.size] = 1.0
-            yield cls, np.pad(part, (0, chunk - part.size), mode="edge"), weights
+            yield cls, np.pad(part, (0, size - part.size), mode="edge"), weights
 
 
 def _num_class_chunks(labels: np.ndarray, chunk: int) -> int:
-    return int(sum(math.ceil(c / chunk) for c in np.bincount(labels)))
+    return sum(len(_chunk_sizes(int(c), chunk)) for c in np.bincount(labels))
 
 
 def _accumulate_class_stats(eep, labels, members, plan: Plan, progress: bool) -> dict[str, np.ndarray]:
