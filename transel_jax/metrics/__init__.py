@@ -5,6 +5,23 @@ Probability-based (single source): ``eep``, ``leep``, ``nce``; ensembles of EEP 
 own modules (hscore, logme, gbc, parc, rdm, probes, pca, heuristic).
 """
 from transel_jax.metrics.eep import EPS, eep, eep_stack, leep, nce
+from transel_jax.metrics.features import (
+    dds,
+    depth_calibrate,
+    fit_logistic,
+    gbc,
+    h_score,
+    half_split,
+    heuristic_score,
+    logistic_probe_accuracy,
+    logme,
+    logme_per_class,
+    nn1_loo_accuracy,
+    parc,
+    parc_vectors,
+    pca_reduce,
+    rsa,
+)
 from transel_jax.metrics.ensemble import (
     EnsembleStats,
     base,
@@ -19,4 +36,8 @@ from transel_jax.metrics.ensemble import (
 __all__ = [
     "EPS", "EnsembleStats", "base", "base_terms", "e_leep", "eep", "eep_stack", "ensemble_stats",
     "iou_eep", "leep", "ms_leep", "nce", "soft_iou_eep",
+    # feature-based
+    "dds", "depth_calibrate", "fit_logistic", "gbc", "h_score", "half_split", "heuristic_score",
+    "logistic_probe_accuracy", "logme", "logme_per_class", "nn1_loo_accuracy", "parc", "parc_vectors",
+    "pca_reduce", "rsa",
 ]
