@@ -66,9 +66,11 @@ def main(argv=None) -> None:
     loaded = [load_member(m)[:2] for m in members]
     model = EnsembleSegmenter(tuple(m for m, _ in loaded), info.num_classes)
     val = catalog.load(info.name, "validation")
-    for label, head_vars in (("ensemble of both, plain average", None), ("ensemble of both, trained head", head.variables)):
+    heads = (("ensemble of both, plain average", None), ("ensemble of both, trained head", head.variables))
+    for label, head_vars in heads:
         variables = ensemble_variables([v for _, v in loaded], head_vars, info.num_classes)
-        result = evaluate(model, variables, pipeline.eval_batches(val, info, batch_size=8), num_classes=info.num_classes)
+        batches = pipeline.eval_batches(val, info, batch_size=8)
+        result = evaluate(model, variables, batches, num_classes=info.num_classes)
         rows.append((label, result.miou))
 
     print(f"\ntransel_jax {transel_jax.__version__}, {jax.device_count()} x {jax.devices()[0].device_kind}; "

@@ -120,7 +120,8 @@ def test_ensemble_segmenter_predicts_the_heads_argmax_and_evaluates():
     # float64 reference: (1/S) sum_s softmax(w[s] * z_s + b[s])
     want = 0.0
     for s, (m, v) in enumerate(zip(members, member_vars)):
-        a = np.asarray(m.apply(v, batch["image"]), np.float64) * head["params"]["weight"][s] + head["params"]["bias"][s]
+        w, b = head["params"]["weight"][s], head["params"]["bias"][s]
+        a = np.asarray(m.apply(v, batch["image"]), np.float64) * w + b
         e = np.exp(a - a.max(-1, keepdims=True))
         want = want + e / e.sum(-1, keepdims=True) / 2
     np.testing.assert_allclose(np.exp(log_p), want, atol=1e-5)
