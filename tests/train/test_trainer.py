@@ -138,3 +138,21 @@ def test_loss_decreases_and_miou_beats_chance_on_the_block_task(tmp_path):
     result = evaluate(TinySegmenter(K), jax.device_get(state.variables), held_out, num_classes=K)
     # chance: predicting a uniformly random class gives IoU ~ (1/4) / (1/4 + 1/4 + 1/4 - 1/16) ~ 0.14
     assert result.miou > 0.6
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_resume_past_a_corrupt_latest_checkpoint_still_ends_bit_for_bit(uninterrupted, tmp_path):
+    _, full = uninterrupted
+    workdir = str(tmp_path)
+    model = TinySegmenter(K, axis_name="data")
+    data = block_batches(7, B, num_classes=K)
+    with pytest.raises(Interrupted):
+        train(model, init_variables(), interrupted_after(data, 5), hparams=hparams(6), ckpt=CKPT,
+              workdir=workdir, meta=META, log_every=2)
+    shutil.rmtree(os.path.join(workdir, "checkpoints", "4", "state", "d"))  # the newest one is corrupt
+    with pytest.warns(RuntimeWarning, match="checkpoints/4 is unreadable"):
+        resumed = jax.device_get(train(model, init_variables(), data, hparams=hparams(6), ckpt=CKPT,
+                                       workdir=workdir, meta=META, resume=True, log_every=2))
+    for a, b in zip(jax.tree.leaves(resumed.to_dict()), jax.tree.leaves(full.to_dict())):
+        np.testing.assert_array_equal(a, b)
+    assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2, 4, 6]
