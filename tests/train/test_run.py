@@ -29,7 +29,7 @@ def test_cli_trains_hrnetv2_tiny_with_overrides_and_records_them(tmp_path, monke
     argv = ["train", "--config", os.path.join(ROOT, "configs", "train_tiny.py"), "--workdir", workdir,
             "--config.train.steps=1", "--config.train.global_batch_size=4", "--config.eval.split=",
             "--config.data.dataset", "syn_underwater_murky", "--config.log_every=1"]
-    monkeypatch.setattr(cli, "VERBS", {"train": cli.VERBS["train"]})  # other verbs' modules may not exist yet
+    monkeypatch.setattr(cli, "VERBS", {"train": cli.VERBS["train"]})  # independent of the other verbs
     assert cli.main(argv) == 0
     saved = json.load(open(os.path.join(workdir, "config.json")))
     assert saved["config"]["train"]["steps"] == 1 and saved["config"]["data"]["dataset"] == "syn_underwater_murky"
