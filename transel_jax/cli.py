@@ -16,6 +16,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "data": ("transel_jax.data.cli", "list datasets and write preview grids with label overlays"),
     "real": ("transel_jax.data.real.cli", "check or prepare (TFDS array_record) the 17 real datasets from local files"),
     "train": ("transel_jax.train.cli", "train or fine-tune a segmentation model from a config (data-parallel)"),
+    "run": ("transel_jax.run.cli", "reproduce the papers' studies end to end from a config, with a report"),
 }
 
 

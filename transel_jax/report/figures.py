@@ -1,0 +1,80 @@
+"""PNG figures of a run (matplotlib, Agg backend: no display needed).
+
+Every function takes plain arrays/dicts, writes one PNG to ``path`` and returns ``path``.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path: str) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def scatter(actual, scores: Mapping[str, Sequence[float]], taus: Mapping[str, float], path: str,
+            title: str) -> str:
+    """Predicted transferability vs actual mIoU, one panel per metric, weighted tau in each title (000 Fig. 2)."""
+    metrics = list(scores)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.0), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        ax.scatter(scores[m], actual, s=8, alpha=0.6)
+        ax.set_title(f"{m}  (w-tau {taus[m]:+.2f})", fontsize=9)
+        ax.set_xlabel("score", fontsize=8)
+        ax.set_ylabel("actual mIoU", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def grouped_bars(block: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str], path: str,
+                 title: str, ylabel: str) -> str:
+    """Bars per target (groups) and metric (colours) with std error bars; ``block[target][metric] = (mean, std)``."""
+    groups = list(block)
+    width = 0.8 / len(metrics)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(groups) * len(metrics) / 3), 3.6))
+    x = np.arange(len(groups))
+    for k, m in enumerate(metrics):
+        means = [block[g][m][0] for g in groups]
+        stds = [block[g][m][1] for g in groups]
+        ax.bar(x + (k - (len(metrics) - 1) / 2) * width, means, width, yerr=stds, label=m, capsize=2)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xticks(x)
+    ax.set_xticklabels(groups, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=min(len(metrics), 5))
+    return _save(fig, path)
+
+
+def selection_gains(gains: Mapping[str, Mapping[str, float]], baselines: Sequence[str], path: str) -> str:
+    """Relative mIoU gain (%) of the selected ensemble over each baseline, per target (000 Fig. 4)."""
+    block = {t: {b: (g[b], 0.0) for b in baselines} for t, g in gains.items()}
+    return grouped_bars(block, baselines, path, "selected ensemble: relative mIoU gain over baselines",
+                        "gain (%)")
+
+
+def heatmap(matrix, rows: Sequence[str], cols: Sequence[str], path: str, title: str, fmt: str = "{:.2f}",
+            cmap: str = "viridis") -> str:
+    """A rows x cols matrix with its values written in the cells."""
+    m = np.asarray(matrix, np.float64)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(cols), 1.0 + 0.5 * len(rows)))
+    im = ax.imshow(m, cmap=cmap, aspect="auto")
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels(cols, rotation=40, ha="right", fontsize=7)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows, fontsize=7)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=6, color="white")
+    fig.colorbar(im, ax=ax)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)

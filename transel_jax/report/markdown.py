@@ -1,0 +1,137 @@
+"""``report.md``: the studies' tables, the verdicts, the figures, and how the run was produced.
+
+``data`` (gathered by the run's report stage) holds:
+
+- ``title``, ``run_dir``, ``config`` (dict), ``seeds`` (probe seeds), ``provenance`` (versions, host),
+  ``stages``: [{"name", "wall_s", "line"}];
+- ``sources``: the pool records; ``ensemble_metrics``, ``single_metrics``: metric names;
+- ``ensemble_eval``, ``single_eval``: {measure: {target | "mean": {metric: (mean, std)}}};
+- ``scatter``: {target: {"actual": [E], "scores": {metric: [E]}, "wtau": {metric: float}}} (first seed);
+- ``winning``: {"sources": [N ids], "top_k": k, "counts": {target: [N]}}: how often each source is a
+  member of the k best ensembles by SoftIoU-EEP;
+- ``selection``: {target: {"members", "b1", "miou", "gain"}} and ``baselines``, or None;
+- ``influence``: the influence stage's results, or None.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from transel_jax.report import figures, tables
+
+_ENSEMBLE_ONLY = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
+
+
+def verdicts(data: dict) -> list[str]:
+    """The two checks the issue asks the report to state plainly."""
+    out = []
+    mean = data["ensemble_eval"]["weighted_tau"]["mean"]
+    base = mean["base"][0]
+    beat = [m for m in _ENSEMBLE_ONLY if m in mean and mean[m][0] > base]
+    lost = [m for m in _ENSEMBLE_ONLY if m in mean and mean[m][0] <= base]
+    if lost:
+        out.append(f"Ensemble metrics vs BASE (mean weighted tau {base:+.3f}): **did not all beat BASE**: "
+                   f"{', '.join(f'{m} {mean[m][0]:+.3f}' for m in lost)} did not"
+                   + (f"; {', '.join(beat)} did." if beat else "."))
+    else:
+        out.append(f"Ensemble metrics vs BASE: every ensemble metric beats BASE in mean weighted tau "
+                   f"({', '.join(f'{m} {mean[m][0]:+.3f}' for m in _ENSEMBLE_ONLY if m in mean)} vs BASE {base:+.3f}).")
+    if data.get("selection"):
+        gain = float(np.mean([r["gain"]["b1"] for r in data["selection"].values()]))
+        word = "beats" if gain > 0 else "**does not beat**"
+        out.append(f"Selected ensemble (with ensemble head) {word} B1 on average: mean relative mIoU gain {gain:+.2f}%.")
+    return out
+
+
+def make_figures(data: dict, out_dir: str) -> dict[str, str]:
+    """All PNGs into ``out_dir/figures``; returns {figure name: relative path}."""
+    fig_dir = os.path.join(out_dir, "figures")
+    os.makedirs(fig_dir, exist_ok=True)
+    paths = {}
+
+    def add(name, fn, *args, **kwargs):
+        fn(*args, path=os.path.join(fig_dir, f"{name}.png"), **kwargs)
+        paths[name] = os.path.join("figures", f"{name}.png")
+
+    for target, s in data["scatter"].items():
+        add(f"scatter_{target}", figures.scatter, s["actual"], s["scores"], s["wtau"],
+            title=f"{target}: predicted transferability vs actual ensemble mIoU")
+    add("weighted_tau_ensembles", figures.grouped_bars, data["ensemble_eval"]["weighted_tau"],
+        data["ensemble_metrics"], title="weighted tau per target (ensembles)", ylabel="weighted tau")
+    single = [m for m in data["single_metrics"] if not m.endswith("+depth")]
+    add("weighted_tau_single", figures.grouped_bars, data["single_eval"]["weighted_tau"], single,
+        title="weighted tau per target (single models)", ylabel="weighted tau")
+    win = data["winning"]
+    add("winning_sources", figures.heatmap, [win["counts"][t] for t in win["counts"]], list(win["counts"]),
+        win["sources"], title=f"membership in the top {win['top_k']} SoftIoU-EEP ensembles", fmt="{:.0f}")
+    if data.get("selection"):
+        add("selection_gains", figures.selection_gains, {t: r["gain"] for t, r in data["selection"].items()},
+            data["baselines"])
+    inf = data.get("influence")
+    if inf:
+        add("transfer_gain", figures.heatmap, inf["gain"], inf["targets"], inf["sources"],
+            title="relative transfer gain r(T|S) %", fmt="{:+.0f}", cmap="RdBu")
+        add("domain_distance", figures.heatmap, inf["distance"]["target_to_source"], inf["targets"],
+            inf["sources"], title="domain distance D(T|S), target->source", fmt="{:.2f}")
+    return paths
+
+
+def render(data: dict, figure_paths: dict[str, str]) -> str:
+    """The markdown text of the report."""
+    ens, single = data["ensemble_metrics"], data["single_metrics"]
+    md = [f"# {data['title']}", "", "## Verdict", "", *[f"- {v}" for v in verdicts(data)], ""]
+    md += ["## Ensemble transferability (000 Sec. 4)", "",
+           f"Weighted Kendall tau between each metric's scores and the actual mIoU of all "
+           f"{len(next(iter(data['scatter'].values()))['actual'])} candidate ensembles, mean ± std over probe "
+           f"seeds {list(data['seeds'])}:", "", tables.measure_table(data["ensemble_eval"]["weighted_tau"], ens), ""]
+    for measure in ("kendall_tau", "pearson", "relative_top1"):
+        md += [f"{measure}:", "", tables.measure_table(data["ensemble_eval"][measure], ens), ""]
+    md += [f"![weighted tau]({figure_paths['weighted_tau_ensembles']})", ""]
+    md += [f"![{t}]({figure_paths[f'scatter_{t}']})" for t in data["scatter"]] + [""]
+    md += ["## Single-model transferability (PARC-style study)", "",
+           "Weighted tau against each candidate's own fine-tuned test mIoU:", "",
+           tables.measure_table(data["single_eval"]["weighted_tau"], single), "",
+           "relative_top1:", "", tables.measure_table(data["single_eval"]["relative_top1"], single), "",
+           f"![single]({figure_paths['weighted_tau_single']})", ""]
+    if data.get("selection"):
+        md += ["## Selection (000 Sec. 5)", "",
+               "Top SoftIoU-EEP ensemble with a trained ensemble head vs B1 (top single model by LEEP, "
+               "fine-tuned), the plain average of the same members, and the best / worst member. B1L (a "
+               "capacity-matched larger single model) is not run.", "",
+               tables.selection_table(data["selection"], data["baselines"]), "",
+               f"![gains]({figure_paths['selection_gains']})", ""]
+    md += [f"Sources used by the winning ensembles: ![winning]({figure_paths['winning_sources']})", ""]
+    inf = data.get("influence")
+    if inf:
+        md += ["## Factors of influence (002)", "",
+               f"Relative transfer gain r(T|S) in % ({inf['architecture']}, init {inf['init']}) against "
+               "fine-tuning the generic model:", "",
+               tables.matrix_table(inf["gain"], inf["targets"], inf["sources"], "{:+.1f}"), "",
+               "Domain distance D(T|S) (target->source assignment, Eq. 1):", "",
+               tables.matrix_table(inf["distance"]["target_to_source"], inf["targets"], inf["sources"], "{:.3f}"),
+               "", "Kendall tau between -D and the gains, per assignment (Tab. 10):", "",
+               tables.markdown_table(["assignment", "pooled over (T, S)", "mean over targets"],
+                                     [[a, f"{t['pooled']:+.3f}", f"{t['per_target_mean']:+.3f}"]
+                                      for a, t in inf["tau"].items()]), "",
+               f"![gain]({figure_paths['transfer_gain']}) ![distance]({figure_paths['domain_distance']})", ""]
+    md += ["## Source pool", "", tables.sources_table(data["sources"]), ""]
+    md += ["## How this was produced", "",
+           tables.markdown_table(["stage", "wall time (s)", "summary"],
+                                 [[s["name"], f"{s['wall_s']:.1f}", s["line"]] for s in data["stages"]]), "",
+           f"Total stage wall time: {sum(s['wall_s'] for s in data['stages']):.1f} s. Probe seeds: "
+           f"{list(data['seeds'])}. Run directory: `{data['run_dir']}`.", "",
+           "Versions and host:", "", "```json", json.dumps(data["provenance"], indent=1), "```", "",
+           "Config:", "", "```json", json.dumps(data["config"], indent=1, sort_keys=True), "```", ""]
+    return "\n".join(md)
+
+
+def write_report(data: dict, out_dir: str) -> dict:
+    """Write ``out_dir/report.md`` and ``out_dir/figures/*.png``; returns {"report": path, "figures": [...]}."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = make_figures(data, out_dir)
+    report = os.path.join(out_dir, "report.md")
+    with open(report, "w", encoding="utf-8") as f:
+        f.write(render(data, paths))
+    return {"report": report, "figures": [os.path.join(out_dir, p) for p in paths.values()]}

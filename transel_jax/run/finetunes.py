@@ -1,0 +1,99 @@
+"""Stage ``finetune``: fine-tune every candidate (and every generic model) on every target, predict once.
+
+For target T and source model s, :func:`transel_jax.transfer.finetune` trains s's backbone with a new
+head on T's small training subset into ``finetune/<T>/<s>/``; the fine-tuned model then predicts the
+target's test images once: ``test.npz`` holds ``logits`` float16 [T_img, H, W, K] and the record
+``record.json`` (written last) its test mIoU. The labels are stored once per target in
+``finetune/<T>/test_labels.npz``. The generic models' fine-tunes are the factors-of-influence baseline.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from transel_jax.run import datasets, plan, pool
+from transel_jax.run.predict import miou, test_logits
+from transel_jax.run.stage import Context, read_json, read_npz, write_json, write_npz
+
+
+def finetune_config(config, architecture: str):
+    """Trainer config of a fine-tune (``transel_jax.train.defaults.finetune_config`` + ``config.targets``)."""
+    from transel_jax.train.defaults import finetune_config as defaults
+
+    t = config.targets
+    c = defaults()
+    c.model.name = architecture
+    c.model.dtype = config.model_dtype
+    c.data.data_dir = config.data.data_dir
+    c.train.update(global_batch_size=t.batch_size, steps=t.steps, base_lr=t.base_lr, schedule=t.schedule,
+                   warmup_steps=t.warmup_steps, seed=config.seed, freeze_backbone=t.freeze_backbone)
+    c.checkpoint.update(every_steps=t.checkpoint_every or t.steps, keep=1)
+    c.eval.split = ""  # evaluated below from the stored test predictions
+    c.log_every = max(1, min(20, t.steps))
+    return c
+
+
+def finetune_one(ctx: Context, target: str, source: dict) -> dict:
+    """Fine-tune pool model ``source`` (its record) on ``target``, predict the test set; returns a record."""
+    from transel_jax.models import build
+    from transel_jax.transfer import finetune
+
+    config = ctx.config
+    workdir = ctx.dir("finetune", target, source["id"])
+    record_path = os.path.join(workdir, "record.json")
+    if os.path.isfile(record_path):
+        return read_json(record_path)
+    info = datasets.info(config, target)
+    result = finetune(pool.checkpoint(ctx, source["id"]), target, workdir=workdir,
+                      config=finetune_config(config, source["architecture"]), resume=True,
+                      source=datasets.split(config, target, "train"), info=info)
+    test = datasets.split(config, target, config.data.test_split, config.data.test_images)
+    model = build(source["architecture"], info.num_classes)
+    logits, labels = test_logits(model, result.state.variables, test, info,
+                                 batch_size=config.data.eval_batch_size, desc=f"test {source['id']}")
+    write_npz(os.path.join(workdir, "test.npz"), logits=logits)
+    labels_path = ctx.path("finetune", target, "test_labels.npz")
+    if not os.path.isfile(labels_path):
+        write_npz(labels_path, labels=labels)
+    record = {"target": target, "source": source["id"], "test_miou": miou(labels, np.argmax(logits, -1),
+                                                                          info.num_classes),
+              "test_images": int(labels.shape[0])}
+    write_json(record_path, record)
+    return record
+
+
+def generic_records(ctx: Context) -> list[dict]:
+    return [read_json(ctx.path("pool", s.id, "record.json")) for s in plan.pretrain_specs(ctx.config.pool)]
+
+
+def run_finetunes(ctx: Context) -> dict:
+    targets = plan.check_targets(ctx.config)
+    models = pool.sources(ctx) + generic_records(ctx)
+    jobs = [(t, m) for t in targets for m in models]
+    table = {t: {} for t in targets}
+    for target, source in tqdm(jobs, desc="fine-tunes", unit="model"):
+        table[target][source["id"]] = finetune_one(ctx, target, source)["test_miou"]
+    write_json(ctx.path("finetune", "test_miou.json"), table)
+    values = [v for row in table.values() for v in row.values()]
+    return {"targets": len(targets), "finetunes": len(jobs), "test_miou_min": min(values),
+            "test_miou_max": max(values)}
+
+
+def line(summary: dict) -> str:
+    return (f"{summary['finetunes']} fine-tunes on {summary['targets']} targets; test mIoU "
+            f"{summary['test_miou_min']:.3f}..{summary['test_miou_max']:.3f}")
+
+
+def test_miou(ctx: Context) -> dict:
+    """{target: {source id: fine-tuned test mIoU}} (candidates and generic models)."""
+    return read_json(ctx.path("finetune", "test_miou.json"))
+
+
+def load_logits(ctx: Context, target: str, source_id: str) -> np.ndarray:
+    return read_npz(ctx.path("finetune", target, source_id, "test.npz"))["logits"]
+
+
+def load_labels(ctx: Context, target: str) -> np.ndarray:
+    return read_npz(ctx.path("finetune", target, "test_labels.npz"))["labels"]

@@ -1,0 +1,94 @@
+"""Stage ``influence``: factors of influence (papers/002): transfer gains and domain distances.
+
+- Relative transfer gain (002 Eq. 2): ``r(T | S) = 100 * (m(T | S) / m(T | generic) - 1)`` with m the
+  fine-tuned test mIoU on target T starting from the source model of dataset S (architecture
+  ``influence.architecture``, init ``influence.init``), against fine-tuning the generic model of that
+  architecture (the stand-in for ImageNet pre-training).
+- Domain distance D(T | S) (002 Eq. 1, Tab. 10): image vectors are the generic model's backbone features
+  average-pooled over space, for the first ``influence.images`` training images of every dataset (all
+  normalised with the generic dataset's statistics, as one feature extractor sees them); all four
+  assignment variants of :mod:`transel_jax.analysis.domain_distance`.
+- How well each distance predicts the gains: Kendall tau between ``-D`` and ``r`` over all (T, S) pairs
+  (a nearer source should give a larger gain), and the mean over targets of the per-target tau.
+
+``influence/results.json``: targets, sources, gain [T][S], baseline [T], distance {assignment: [T][S]},
+tau {assignment: {"pooled", "per_target_mean"}}.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from transel_jax.analysis import ASSIGNMENTS, distance_matrix, relative_transfer_gain
+from transel_jax.data import pipeline
+from transel_jax.evaluation import kendall_tau
+from transel_jax.run import datasets, finetunes, plan, pool
+from transel_jax.run.stage import Context, read_json, write_json
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _pooled(model, variables, images):
+    _, feats = model.apply(variables, images, train=False, return_features=True)
+    return jnp.mean(feats.astype(jnp.float32), axis=(1, 2))
+
+
+def image_vectors(model, variables, source, info, *, batch_size: int) -> np.ndarray:
+    """float64 [B, D]: pooled backbone features of every image of ``source`` (normalised with ``info``)."""
+    out = [np.asarray(_pooled(model, variables, b["image"]))[b["mask"]]
+           for b in pipeline.eval_batches(source, info, batch_size=batch_size)]
+    return np.concatenate(out).astype(np.float64)
+
+
+def _kendall(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall tau; 0 ("no ranking information") when a side is constant or has one entry."""
+    return kendall_tau(a, b) if a.size > 1 and np.ptp(a) > 0 and np.ptp(b) > 0 else 0.0
+
+
+def _tau(gain: np.ndarray, distance: np.ndarray) -> dict:
+    rows = [_kendall(g, -d) for g, d in zip(gain, distance)]
+    return {"pooled": _kendall(gain.ravel(), -distance.ravel()), "per_target_mean": float(np.mean(rows))}
+
+
+def run_influence(ctx: Context) -> dict:
+    from transel_jax.models import build
+    from transel_jax.train.checkpoint import load_variables
+
+    config, inf = ctx.config, ctx.config.influence
+    if "generic" not in config.pool.inits:
+        raise ValueError("config.pool.inits: the influence study needs the 'generic' init (its baseline)")
+    targets, sources = plan.check_targets(config), list(config.pool.datasets)
+    generic = plan.SourceSpec(config.pool.generic_dataset, inf.architecture, plan.PRETRAIN)
+    table = finetunes.test_miou(ctx)
+    gains_m = np.array([[table[t][plan.SourceSpec(s, inf.architecture, inf.init).id] for s in sources]
+                        for t in targets])
+    baseline = np.array([table[t][generic.id] for t in targets])
+    gain = relative_transfer_gain(gains_m, baseline[:, None])
+
+    variables, meta = load_variables(pool.checkpoint(ctx, generic.id))
+    model = build(meta["model"], meta["num_classes"])
+    norm = datasets.info(config, config.pool.generic_dataset)
+    vectors = {}
+    for name in tqdm(targets + sources, desc="domain features", unit="dataset"):
+        source = datasets.split(config, name, "train", inf.images)
+        vectors[name] = image_vectors(model, variables, source, norm, batch_size=config.data.eval_batch_size)
+    distance = {a: distance_matrix(vectors, targets, sources, a) for a in ASSIGNMENTS}
+    tau = {a: _tau(gain, d) for a, d in distance.items()}
+    write_json(ctx.path("influence", "results.json"),
+               {"targets": targets, "sources": sources, "architecture": inf.architecture, "init": inf.init,
+                "gain": gain, "miou": gains_m, "baseline": baseline,
+                "distance": {a: d for a, d in distance.items()}, "tau": tau})
+    return {"targets": len(targets), "sources": len(sources), "mean_gain": float(gain.mean()),
+            "tau_target_to_source": tau["target_to_source"]["pooled"]}
+
+
+def line(summary: dict) -> str:
+    return (f"gain matrix {summary['targets']}x{summary['sources']}, mean gain {summary['mean_gain']:+.1f}%; "
+            f"Kendall tau(-D target->source, gain) {summary['tau_target_to_source']:+.3f}")
+
+
+def load(ctx: Context) -> dict:
+    return read_json(ctx.path("influence", "results.json"))

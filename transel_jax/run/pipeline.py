@@ -1,0 +1,57 @@
+"""The stages of ``transel run`` in order, and :func:`run` that executes them in a run directory.
+
+=========  ==================================================  ========================================
+stage      does                                                 config groups
+=========  ==================================================  ========================================
+pool       train generic models and every candidate source      seed, model_dtype, data, pool
+finetune   fine-tune every candidate on every target, predict   targets (+ pool)
+actual     actual test mIoU of every candidate ensemble         probe.ensemble_size (probe)
+probe      class-balanced pixel samples, source outputs there   probe
+scoring    ensemble and single-model transferability scores     probe
+evaluate   weighted tau / Kendall / Pearson over probe seeds    (upstream only)
+selection  top ensemble + ensemble head vs baselines            selection
+influence  transfer gains, domain distances, their tau          influence
+report     report.md and figures                                name
+=========  ==================================================  ========================================
+"""
+from __future__ import annotations
+
+import os
+
+from transel_jax.run import (actual, evaluate, finetunes, influence, pool, probe, report_stage, scoring,
+                             selection)
+from transel_jax.run.stage import Context, Stage, prepare_run_dir, run_stages
+
+_BASE = ("seed", "model_dtype", "data")
+STAGES: tuple[Stage, ...] = (
+    Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line),
+    Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool",), finetunes.line),
+    Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
+    Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line),
+    Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line),
+    Stage("evaluate", evaluate.run_evaluate, ("probe",), ("actual", "scoring"), evaluate.line),
+    Stage("selection", selection.run_selection, ("selection",), ("actual", "scoring", "finetune"), selection.line),
+    Stage("influence", influence.run_influence, ("influence",), ("finetune",), influence.line),
+    Stage("report", report_stage.run_report, ("name",), ("evaluate", "selection", "influence"),
+          report_stage.line),
+)
+
+
+def enable_compilation_cache(run_dir: str) -> None:
+    """Persist compiled XLA programs under ``<run_dir>/.jax_cache``: the many fine-tunes of one architecture
+    and class count compile the same programs, and a resumed run compiles nothing it compiled before."""
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", os.path.join(os.path.abspath(run_dir), ".jax_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, print_fn=print) -> dict:
+    """Run every stage of :data:`STAGES` (or up to ``until``) in ``run_dir``; returns {stage: marker}.
+
+    Finished stages with unchanged inputs are skipped; ``fresh`` clears the run directory first.
+    """
+    prepare_run_dir(run_dir, fresh)
+    enable_compilation_cache(run_dir)
+    ctx = Context(config=config, run_dir=os.path.abspath(run_dir), print_fn=print_fn)
+    return run_stages(STAGES, ctx, seed=int(config.seed), until=until)

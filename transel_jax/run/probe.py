@@ -1,0 +1,104 @@
+"""Stage ``probe``: class-balanced pixel samples of each target and every source model's outputs there.
+
+Per target and probe seed k, :func:`transel_jax.data.sampling.sample_pixels` draws up to
+``probe.max_per_image`` pixels per image of the target training subset (the 150 images the fine-tunes
+use), with probability proportional to 1 / class frequency. Feature metrics are O(n^2) (PARC) or need a
+d x d solve per class, so they use a random subset of at most ``probe.feature_pixels`` of those pixels
+(drawn with ``numpy.random.default_rng([k, 1])``).
+
+Every *source* model (the pool checkpoints, in their own label spaces) runs once over the union of all
+seeds' samples (:func:`transel_jax.transfer.predict_at_pixels`), and the result is split by seed.
+Files per target: ``probe/<T>/samples.npz`` (``image_k``, ``row_k``, ``col_k``, ``labels_k`` int32 [n_k]
+and ``feature_rows_k`` int [f_k] for every seed k) and ``probe/<T>/<source id>.npz`` (``probs_k`` float32
+[n_k, Z_s] and ``feats_k`` float32 [f_k, D_s]).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from transel_jax.data import pipeline
+from transel_jax.data.sampling import PixelSample, sample_pixels
+from transel_jax.run import datasets, plan, pool
+from transel_jax.run.stage import Context, read_npz, write_npz
+
+
+def draw_samples(labels, seeds, *, max_per_image: int, feature_pixels: int) -> dict[int, tuple]:
+    """{seed: (PixelSample, feature_rows int [f])} for label maps [B, H, W] of the target training set."""
+    out = {}
+    for seed in seeds:
+        sample = sample_pixels(labels, seed=int(seed), max_per_image=max_per_image)
+        n = len(sample)
+        rows = np.sort(np.random.default_rng([int(seed), 1]).choice(n, min(n, feature_pixels), replace=False))
+        out[int(seed)] = (sample, rows)
+    return out
+
+
+def union(samples) -> tuple[PixelSample, np.ndarray]:
+    """All samples concatenated, and the offsets [len + 1] that split the union back by sample."""
+    parts = list(samples)
+    offsets = np.cumsum([0] + [len(s) for s in parts])
+    return PixelSample(*(np.concatenate([getattr(s, f) for s in parts]) for f in PixelSample._fields)), offsets
+
+
+def save_samples(path: str, samples: dict) -> None:
+    arrays = {}
+    for seed, (sample, rows) in samples.items():
+        arrays.update({f"{f}_{seed}": getattr(sample, f) for f in PixelSample._fields})
+        arrays[f"feature_rows_{seed}"] = rows
+    write_npz(path, **arrays)
+
+
+def load_sample(ctx: Context, target: str, seed: int) -> tuple[PixelSample, np.ndarray]:
+    data = read_npz(ctx.path("probe", target, "samples.npz"))
+    return PixelSample(*(data[f"{f}_{seed}"] for f in PixelSample._fields)), data[f"feature_rows_{seed}"]
+
+
+def load_outputs(ctx: Context, target: str, source_id: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(probs float32 [n, Z_s], feats float32 [f, D_s]) of one source on one target's seed-k sample."""
+    data = read_npz(ctx.path("probe", target, f"{source_id}.npz"))
+    return data[f"probs_{seed}"], data[f"feats_{seed}"]
+
+
+def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
+    from transel_jax.models import build
+    from transel_jax.train.checkpoint import load_variables
+    from transel_jax.transfer import predict_at_pixels
+
+    config, probe = ctx.config, ctx.config.probe
+    info = datasets.info(config, target)
+    train = pipeline.target_subset(datasets.split(config, target, "train"), info)
+    labels = pipeline.fetch(train, np.arange(len(train)))["label"].astype(np.int32)
+    samples = draw_samples(labels, probe.seeds, max_per_image=probe.max_per_image,
+                           feature_pixels=probe.feature_pixels)
+    save_samples(ctx.path(ctx.dir("probe", target), "samples.npz"), samples)
+    both, offsets = union(s for s, _ in samples.values())
+    for source in tqdm(sources, desc=f"probe {target}", unit="model", leave=False):
+        path = ctx.path("probe", target, f"{source['id']}.npz")
+        if os.path.isfile(path):
+            continue
+        variables, meta = load_variables(pool.checkpoint(ctx, source["id"]))
+        model = build(meta["model"], meta["num_classes"])
+        probs, feats = predict_at_pixels(model, variables, train, both, batch_size=config.data.eval_batch_size,
+                                         info=info)
+        arrays = {}
+        for k, (seed, (_, rows)) in enumerate(samples.items()):
+            part = slice(offsets[k], offsets[k + 1])
+            arrays[f"probs_{seed}"], arrays[f"feats_{seed}"] = probs[part], feats[part][rows]
+        write_npz(path, **arrays)
+    return int(offsets[-1])
+
+
+def run_probe(ctx: Context) -> dict:
+    sources = pool.sources(ctx)
+    pixels = [probe_target(ctx, t, sources) for t in tqdm(plan.check_targets(ctx.config), desc="probe",
+                                                          unit="target")]
+    return {"targets": len(pixels), "seeds": len(ctx.config.probe.seeds),
+            "pixels_per_seed": float(np.mean(pixels)) / len(ctx.config.probe.seeds)}
+
+
+def line(summary: dict) -> str:
+    return (f"{summary['seeds']} probe seeds x {summary['targets']} targets, "
+            f"~{summary['pixels_per_seed']:.0f} sampled pixels per seed")

@@ -1,0 +1,51 @@
+"""Stage ``report``: gather the studies' results into plain data and render ``report/report.md`` + figures."""
+from __future__ import annotations
+
+import numpy as np
+
+from transel_jax.report import write_report
+from transel_jax.run import actual, evaluate, influence, plan, pool, scoring, selection
+from transel_jax.run.stage import Context
+
+TOP_K = 10
+
+
+def gather(ctx: Context, title: str) -> dict:
+    """The ``data`` dict of :mod:`transel_jax.report.markdown` from the finished stages' files."""
+    config = ctx.config
+    targets = plan.check_targets(config)
+    seed = int(config.probe.seeds[0])
+    sources = pool.sources(ctx)
+    scatter, counts = {}, {}
+    for t in targets:
+        truth = actual.load(ctx, t)["miou"]
+        scores = scoring.load(ctx, t, seed)
+        per_metric = {m: scores[f"ens_{m}"] for m in scoring.ENSEMBLE}
+        scatter[t] = {"actual": truth, "scores": per_metric,
+                      "wtau": {m: evaluate._measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
+        top = scores["ensembles"][np.argsort(-scores["ens_soft_iou_eep"], kind="stable")[:TOP_K]]
+        counts[t] = np.bincount(top.ravel(), minlength=len(sources)).tolist()
+    stages = [{"name": name, "wall_s": m["wall_s"], "line": m.get("line", "")} for name, m in ctx.markers.items()]
+    first = next(iter(ctx.markers.values()), {})
+    return {
+        "title": title, "run_dir": ctx.run_dir, "config": config.to_dict(), "seeds": list(config.probe.seeds),
+        "provenance": {k: first.get("provenance", {}).get(k) for k in ("versions", "host", "jax_backend", "devices")},
+        "stages": stages, "sources": sources,
+        "ensemble_metrics": list(scoring.ENSEMBLE), "single_metrics": list(scoring.SINGLE),
+        "ensemble_eval": evaluate.load(ctx, "ensemble"), "single_eval": evaluate.load(ctx, "single"),
+        "scatter": scatter,
+        "winning": {"sources": [s["id"] for s in sources], "top_k": min(TOP_K, len(top)), "counts": counts},
+        "selection": selection.load(ctx) if "selection" in ctx.markers else None,
+        "baselines": list(selection.BASELINES),
+        "influence": influence.load(ctx) if "influence" in ctx.markers else None,
+    }
+
+
+def run_report(ctx: Context) -> dict:
+    data = gather(ctx, title=f"transel run: {ctx.config.name}")
+    out = write_report(data, ctx.dir("report"))
+    return {"report": out["report"], "figures": len(out["figures"])}
+
+
+def line(summary: dict) -> str:
+    return f"{summary['report']} with {summary['figures']} figures"

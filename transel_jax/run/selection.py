@@ -1,0 +1,99 @@
+"""Stage ``selection``: the 000 Sec. 5 study: does the selected ensemble beat the single-model baselines?
+
+Per target (with the first probe seed's scores and pixel sample):
+
+- **selected**: the top ensemble by ``selection.metric`` (SoftIoU-EEP); its ensemble head (per member and
+  class a weight and a bias, :func:`transel_jax.transfer.train_ensemble_head`) is trained on the target
+  training pixels with the members frozen, then evaluated on the test set from the members' stored
+  test logits;
+- **B1**: the single candidate with the highest LEEP, fine-tuned (its test mIoU);
+- **average**: the same members averaged without a head (their actual ensemble mIoU);
+- **best / worst member**: the members' own fine-tuned test mIoU;
+- **oracle**: the best single candidate and the best ensemble by actual mIoU (upper bounds, not baselines).
+
+A capacity-matched larger single model (B1L) is not part of this implementation (the pool config would
+have to train it); ``selection.larger_model`` must be empty.
+
+Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected / mIoU_b - 1)``.
+``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value}}}.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from transel_jax.data import pipeline
+from transel_jax.run import actual, datasets, finetunes, plan, pool, probe, scoring
+from transel_jax.run.predict import confusion
+from transel_jax.run.stage import Context, read_json, write_json
+from transel_jax.train.evaluate import iou_from_confusion
+
+BASELINES = ("b1", "average", "best_member", "worst_member")
+
+
+def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> float:
+    """Test mIoU of the ensemble head: argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
+
+    member_logits: S arrays float [T, H, W, K]; labels: int [T, H, W] (0 = void).
+    """
+    from transel_jax.models import EnsembleHead
+
+    num_members, num_classes = np.shape(head_params["weight"])
+    head = EnsembleHead(num_members, num_classes)
+    apply = jax.jit(lambda z: jnp.argmax(head.apply({"params": head_params}, z, log=True), axis=-1))
+    total = np.zeros((num_classes, num_classes), np.int64)
+    for start in range(0, labels.shape[0], images_per_chunk):
+        z = np.stack([m[start:start + images_per_chunk] for m in member_logits], axis=-2).astype(np.float32)
+        total += confusion(labels[start:start + images_per_chunk], np.asarray(apply(z)), num_classes)
+    return iou_from_confusion(total)[0]
+
+
+def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
+    from transel_jax.transfer import train_ensemble_head
+
+    config, sel = ctx.config, ctx.config.selection
+    seed = int(config.probe.seeds[0])
+    scores = scoring.load(ctx, target, seed)
+    act = actual.load(ctx, target)
+    ids = [s["id"] for s in sources]
+    row = int(np.argsort(-scores[f"ens_{sel.metric}"], kind="stable")[0])
+    members = [int(i) for i in scores["ensembles"][row]]
+    info = datasets.info(config, target)
+    train = pipeline.target_subset(datasets.split(config, target, "train"), info)
+    sample, _ = probe.load_sample(ctx, target, seed)
+    head = train_ensemble_head([ctx.path("finetune", target, ids[i], "checkpoints") for i in members], train,
+                               info, sample, batch_size=config.data.eval_batch_size, steps=sel.head_steps,
+                               learning_rate=sel.head_learning_rate, seed=seed)
+    logits = [finetunes.load_logits(ctx, target, ids[i]) for i in members]
+    selected = head_miou(head.variables["params"], logits, finetunes.load_labels(ctx, target))
+    single = act["single"]
+    ens_row = int(np.nonzero((act["ensembles"] == np.asarray(members)).all(axis=1))[0][0])
+    b1 = int(np.argmax(scores["single_leep"]))
+    miou = {"selected": selected, "b1": float(single[b1]), "average": float(act["miou"][ens_row]),
+            "best_member": float(single[members].max()), "worst_member": float(single[members].min()),
+            "oracle_single": float(single.max()), "oracle_ensemble": float(act["miou"].max())}
+    gain = {b: 100.0 * (selected / miou[b] - 1.0) for b in BASELINES}
+    return {"members": [ids[i] for i in members], "b1": ids[b1], "miou": miou, "gain": gain,
+            "head_nll": [head.initial_nll, head.final_nll]}
+
+
+def run_selection(ctx: Context) -> dict:
+    if ctx.config.selection.larger_model:
+        raise NotImplementedError("selection.larger_model (the B1L baseline) is not implemented; set it to ''")
+    sources = pool.sources(ctx)
+    results = {t: select_target(ctx, t, sources)
+               for t in tqdm(plan.check_targets(ctx.config), desc="selection", unit="target")}
+    write_json(ctx.path("selection", "results.json"), results)
+    mean_gain = {b: float(np.mean([r["gain"][b] for r in results.values()])) for b in BASELINES}
+    return {"targets": len(results), "mean_gain": mean_gain}
+
+
+def line(summary: dict) -> str:
+    g = summary["mean_gain"]
+    return ("selected ensemble vs " + ", ".join(f"{b} {g[b]:+.1f}%" for b in BASELINES) + " (mean relative mIoU gain)")
+
+
+def load(ctx: Context) -> dict:
+    return read_json(ctx.path("selection", "results.json"))
