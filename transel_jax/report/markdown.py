@@ -41,7 +41,8 @@ def verdicts(data: dict) -> list[str]:
     if data.get("selection"):
         gain = float(np.mean([r["gain"]["b1"] for r in data["selection"].values()]))
         word = "beats" if gain > 0 else "**does not beat**"
-        out.append(f"Selected ensemble (with ensemble head) {word} B1 on average: mean relative mIoU gain {gain:+.2f}%.")
+        out.append(f"Selected ensemble (with ensemble head) {word} B1 on average: mean relative mIoU gain "
+                   f"{gain:+.2f}%.")
     return out
 
 

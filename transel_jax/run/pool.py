@@ -9,6 +9,7 @@ pool order.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 from tqdm.auto import tqdm
@@ -36,9 +37,17 @@ def training_config(config, spec: plan.SourceSpec, init_from: str = ""):
     return c
 
 
+@functools.lru_cache(maxsize=None)
+def model_size(architecture: str, num_classes: int, resolution: tuple[int, int]) -> tuple[int, int]:
+    """(depth, params) of a model (:func:`transel_jax.models.describe`, traced once per argument set)."""
+    from transel_jax.models import describe
+
+    size = describe(architecture, num_classes, input_size=resolution)
+    return size["depth"], size["params"]
+
+
 def train_one(ctx: Context, spec: plan.SourceSpec, init_from: str = "") -> dict:
     """Train (or resume, or find finished) one pool model; returns its record."""
-    from transel_jax.models import describe
     from transel_jax.train import run
 
     config = ctx.config
@@ -52,9 +61,9 @@ def train_one(ctx: Context, spec: plan.SourceSpec, init_from: str = "") -> dict:
                      eval_source=datasets.split(config, spec.dataset, config.data.test_split,
                                                 config.data.test_images),
                      info=info)
-    size = describe(spec.architecture, info.num_classes, input_size=tuple(info.resolution))
+    depth, params = model_size(spec.architecture, info.num_classes, tuple(info.resolution))
     record = {"id": spec.id, "dataset": spec.dataset, "domain": info.domain, "architecture": spec.architecture,
-              "init": spec.init, "depth": size["depth"], "params": size["params"],
+              "init": spec.init, "depth": depth, "params": params,
               "num_images": datasets.train_images(config, spec.dataset), "num_classes": info.num_classes,
               "test_miou": result.eval.miou, "checkpoint": os.path.join("pool", spec.id, "checkpoints")}
     write_json(record_path, record)

@@ -1,0 +1,19 @@
+"""A tiny run for the end-to-end test: 4 candidates (2 datasets x resnet_tiny x 2 inits), 1 target, 32x32."""
+import os
+
+from transel_jax.config import load_config
+
+DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "configs", "demo.py")
+
+
+def get_config():
+    c = load_config(DEMO)
+    c.name = "tiny"
+    c.data.update(resolution=32, test_images=8, eval_batch_size=8)
+    c.pool.update(datasets=("syn_drive_day", "syn_underwater_reef"), architectures=("resnet_tiny",),
+                  generic_steps=12, steps=8, batch_size=8, warmup_steps=2)
+    c.targets.update(datasets=("syn_underwater_murky",), steps=8, batch_size=8)
+    c.probe.update(seeds=(0, 1), max_per_image=20, feature_pixels=300, pca_dims=8)
+    c.selection.update(head_steps=20)
+    c.influence.update(architecture="resnet_tiny", images=8)
+    return c
