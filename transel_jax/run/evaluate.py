@@ -23,7 +23,8 @@ from transel_jax.run.stage import Context, read_json, write_json
 MEASURES = ("weighted_tau", "kendall_tau", "pearson", "relative_top1")
 
 
-def _measure(name: str, truth, scores) -> float:
+def measure(name: str, truth, scores) -> float:
+    """One of MEASURES between actual performance ``truth`` [K] and ``scores`` [K]."""
     if name == "relative_top1":
         return evaluation.relative_top1(truth, scores)
     if np.ptp(np.asarray(truth, np.float64)) == 0 or np.ptp(np.asarray(scores, np.float64)) == 0:
@@ -39,10 +40,9 @@ def study(truth: dict, scores: dict, metrics) -> dict:
       scores: {target: [ {metric: float [K]} per seed ]}.
     """
     out = {}
-    for measure in MEASURES:
-        per_seed = {t: {m: [_measure(measure, truth[t], s[m]) for s in scores[t]] for m in metrics}
-                    for t in truth}
-        out[measure] = evaluation.aggregate_over_seeds(per_seed)
+    for name in MEASURES:
+        per_seed = {t: {m: [measure(name, truth[t], s[m]) for s in scores[t]] for m in metrics} for t in truth}
+        out[name] = evaluation.aggregate_over_seeds(per_seed)
     return out
 
 

@@ -22,7 +22,7 @@ def gather(ctx: Context, title: str) -> dict:
         scores = scoring.load(ctx, t, seed)
         per_metric = {m: scores[f"ens_{m}"] for m in scoring.ENSEMBLE}
         scatter[t] = {"actual": truth, "scores": per_metric,
-                      "wtau": {m: evaluate._measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
+                      "wtau": {m: evaluate.measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
         top = scores["ensembles"][np.argsort(-scores["ens_soft_iou_eep"], kind="stable")[:TOP_K]]
         counts[t] = np.bincount(top.ravel(), minlength=len(sources)).tolist()
     stages = [{"name": name, "wall_s": m["wall_s"], "line": m.get("line", "")} for name, m in ctx.markers.items()]
