@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import transel_reference as ref
-from transel_jax.ensembles import all_ensembles, kernels, score_ensembles, top_k
+from transel_jax.ensembles import all_ensembles, score_ensembles, top_k
 from transel_jax.metrics import e_leep, iou_eep, ms_leep, soft_iou_eep
 
 SINGLE = {"ms_leep": ms_leep, "e_leep": e_leep, "iou_eep": iou_eep, "soft_iou_eep": soft_iou_eep}
@@ -98,20 +98,39 @@ def test_e_leep_alone_uses_the_q_path_and_agrees(pool):
 
 def test_chunks_bound_the_working_set(pool, monkeypatch):
     eep, labels = pool
+    from transel_jax.ensembles import scorer
+
     seen = []
-    original = kernels.class_chunk_stats
+    original = scorer._class_chunks
 
-    def spy(chunk, *args, **kwargs):
-        seen.append(chunk.shape)
-        return original(chunk, *args, **kwargs)
+    def spy(*args):
+        for cls, idx, weights in original(*args):
+            seen.append((cls, idx.size, int(weights.sum())))
+            yield cls, idx, weights
 
-    monkeypatch.setattr(kernels, "class_chunk_stats", spy)
+    monkeypatch.setattr(scorer, "_class_chunks", spy)
     score_ensembles(eep, labels, 3, metrics=("soft_iou_eep",), pixel_chunk=16, progress=False)
-    # full chunks of 16 pixels, plus per class one padded remainder chunk (no larger than 16)
-    assert seen and all(shape[:2] == (N, C) and shape[2] <= 16 for shape in seen)
     counts = np.bincount(labels)
-    assert sum(shape == (N, C, 16) for shape in seen) >= sum(c // 16 for c in counts)
+    # single-class chunks of at most 16 pixels (the device holds [N, C, 16]) covering every pixel once:
+    # full chunks, plus one padded remainder per class
+    assert all(size <= 16 for _, size, _ in seen)
+    assert [sum(real for c, _, real in seen if c == k) for k in range(C)] == counts.tolist()
     assert len(seen) == sum(math.ceil(c / 16) for c in counts)
+
+
+def test_sharding_over_devices_gives_the_same_scores(pool):
+    import jax
+
+    eep, labels = pool
+    assert len(jax.devices()) == 4  # tests/conftest.py forces 4 CPU devices
+    one = score_ensembles(eep, labels, 3, devices=jax.devices()[:1], progress=False)
+    four = score_ensembles(eep, labels, 3, progress=False)  # 20 ensembles over 4 devices
+    three = score_ensembles(eep, labels, 3, devices=jax.devices()[:3], progress=False)  # uneven split
+    for name in one.metrics:
+        np.testing.assert_allclose(four.scores[name], one.scores[name], atol=1e-6)
+        np.testing.assert_allclose(three.scores[name], one.scores[name], atol=1e-6)
+    alone = score_ensembles(eep, labels, 3, metrics=("e_leep",), devices=jax.devices()[:3], progress=False)
+    np.testing.assert_allclose(alone.scores["e_leep"], one.scores["e_leep"], atol=1e-5)
 
 
 def test_memory_budget_limits_the_pixel_chunk(pool):

@@ -19,6 +19,8 @@ from typing import Sequence
 
 import jax
 import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 from tqdm.auto import tqdm
 
 from transel_jax import checks
@@ -93,6 +95,7 @@ def score_ensembles(
     memory_budget: int = 1 << 30,
     pixel_chunk: int | None = None,
     ensemble_batch: int | None = None,
+    devices: Sequence[jax.Device] | None = None,
     progress: bool = True,
 ) -> EnsembleScores:
     """Score every candidate ensemble.
@@ -108,6 +111,9 @@ def score_ensembles(
       source_names: names of the N sources, carried into the result.
       memory_budget: bytes of device working memory the chunking may use.
       pixel_chunk, ensemble_batch: override the planned chunk sizes.
+      devices: devices to shard the ensembles over (default: all local devices). On a multi-core CPU,
+        expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
+        jax is imported) to use every core.
       progress: show a progress bar over pixel chunks.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
@@ -148,11 +154,12 @@ def score_ensembles(
         scores["base"] = terms[members].sum(axis=1)
 
     plan = Plan.make(num_sources, num_classes, memory_budget, jax.default_backend(), pixel_chunk, ensemble_batch)
+    mesh = Mesh(np.asarray(jax.local_devices() if devices is None else list(devices)), (kernels.AXIS,))
     if any(m in metrics for m in _IOU_METRICS):
-        stats = _accumulate_class_stats(eep, labels, members, plan, progress)
+        stats = _accumulate_class_stats(eep, labels, members, plan, mesh, progress)
         scores.update(_scores_from_class_stats(stats, num_pixels, metrics))
     elif "e_leep" in metrics:
-        scores["e_leep"] = _e_leep_only(eep, labels, members, plan, progress) / num_pixels
+        scores["e_leep"] = _e_leep_only(eep, labels, members, plan, mesh, progress) / num_pixels
     ordered = {m: np.asarray(scores[m], np.float64) for m in metrics}
     return EnsembleScores(ensembles=members, scores=ordered, source_names=source_names)
 
@@ -187,19 +194,32 @@ def _num_class_chunks(labels: np.ndarray, chunk: int) -> int:
     return sum(len(_chunk_sizes(int(c), chunk)) for c in np.bincount(labels))
 
 
-def _accumulate_class_stats(eep, labels, members, plan: Plan, progress: bool) -> dict[str, np.ndarray]:
+def _replicate(x, mesh: Mesh):
+    return jax.device_put(x, NamedSharding(mesh, P()))
+
+
+def _split_ensembles(members: np.ndarray, mesh: Mesh, multiple: int = 1):
+    """Members padded (repeating row 0) to a multiple of the device count (and of ``multiple``), placed
+    split over the mesh; the caller drops the padded rows of the outputs."""
+    step = int(np.lcm(mesh.size, multiple))
+    padded = np.concatenate([members, np.repeat(members[:1], -members.shape[0] % step, axis=0)])
+    return jax.device_put(padded, NamedSharding(mesh, P(kernels.AXIS)))
+
+
+def _accumulate_class_stats(eep, labels, members, plan: Plan, mesh: Mesh, progress: bool) -> dict[str, np.ndarray]:
     """float64 per-ensemble, per-class statistics summed over all pixels (see kernels.TRUE_FIELDS)."""
     num_ens, num_classes = members.shape[0], eep.shape[2]
     acc = {k: np.zeros((num_ens, num_classes)) for k in ("tp", "pred", "tp_soft", "fn_soft", "fp_soft")}
     acc["log_q"] = np.zeros(num_ens)
     acc["count"] = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    members_dev = jax.device_put(members)
+    members_dev = _split_ensembles(members, mesh, plan.batch)
+    kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
 
     def add(cls, weights, chunk, pending):
-        true, pred, spread = (np.asarray(a, np.float64) for a in pending)
+        true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in pending)
         tied = np.nonzero(pred.sum(axis=1) > weights.sum() + 0.5)[0]
         if tied.size:  # rare: recompute those ensembles with ties split evenly
-            true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan)
+            true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
         acc["tp"][:, cls] += true[:, 0]
         acc["tp_soft"][:, cls] += true[:, 1]
         acc["fn_soft"][:, cls] += true[:, 2]
@@ -212,9 +232,8 @@ def _accumulate_class_stats(eep, labels, members, plan: Plan, progress: bool) ->
     bar = tqdm(total=_num_class_chunks(labels, plan.pixel_chunk), disable=not progress, unit="chunk",
                desc=f"scoring {num_ens:,} ensembles")
     for cls, idx, weights in _class_chunks(labels, plan.pixel_chunk):
-        chunk = jax.device_put(np.ascontiguousarray(eep[:, idx, :].transpose(0, 2, 1)))
-        pending = kernels.class_chunk_stats(chunk, np.int32(cls), weights, members_dev,
-                                            split_ties=False, batch=plan.batch)
+        chunk = _replicate(np.ascontiguousarray(eep[:, idx, :].transpose(0, 2, 1)), mesh)
+        pending = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh), members_dev)
         if previous is not None:  # accumulate the previous chunk while this one computes
             add(*previous)
             bar.update()
@@ -225,12 +244,14 @@ def _accumulate_class_stats(eep, labels, members, plan: Plan, progress: bool) ->
     return acc
 
 
-def _split_ties(chunk, cls, weights, members, plan: Plan):
+def _split_ties(chunk, cls, weights, members, plan: Plan, mesh: Mesh):
     """Exact statistics (ties split evenly) for a few ensembles; padded to a power of two to bound recompiles."""
     count = members.shape[0]
     padded = np.concatenate([members, np.repeat(members[:1], (1 << (count - 1).bit_length()) - count, 0)])
-    out = kernels.class_chunk_stats(chunk, np.int32(cls), weights, padded, split_ties=True,
-                                    batch=min(plan.batch, padded.shape[0]))
+    batch = min(plan.batch, padded.shape[0])
+    kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=True, batch=batch)
+    out = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh),
+                 _split_ensembles(padded, mesh, batch))
     return tuple(np.asarray(a, np.float64)[:count] for a in out)
 
 
@@ -257,11 +278,14 @@ def _mean_iou(tp: np.ndarray, union: np.ndarray) -> np.ndarray:
     return iou.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
 
 
-def _e_leep_only(eep, labels, members, plan: Plan, progress: bool) -> np.ndarray:
+def _e_leep_only(eep, labels, members, plan: Plan, mesh: Mesh, progress: bool) -> np.ndarray:
     """sum_i log p_ens(y_i | x_i) per ensemble from q[s, i] = p_s(y_i | x_i), chunked over pixels."""
     q = np.take_along_axis(eep, labels[None, :, None], axis=2)[..., 0]  # [N, n]
-    chunk = plan.pixel_chunk * eep.shape[2]  # q is C times smaller per pixel than eep
-    members_dev = jax.device_put(members)
+    group = kernels.LOG_GROUP
+    # q is C times smaller per pixel than eep; 2048 pixels keep [N, m] in a core's cache (measured)
+    chunk = -(-min(2048, plan.pixel_chunk * eep.shape[2], q.shape[1]) // group) * group
+    members_dev = _split_ensembles(members, mesh, plan.batch)
+    kernel = kernels.on_mesh(kernels.log_mean_sums, mesh, 3, batch=plan.batch)
     total = np.zeros(members.shape[0])
     for start in tqdm(range(0, q.shape[1], chunk), disable=not progress, unit="chunk",
                       desc=f"E-LEEP of {members.shape[0]:,} ensembles"):
@@ -269,5 +293,6 @@ def _e_leep_only(eep, labels, members, plan: Plan, progress: bool) -> np.ndarray
         weights = np.zeros(chunk, np.float32)
         weights[:part.shape[1]] = 1.0
         part = np.pad(part, ((0, 0), (0, chunk - part.shape[1])), mode="edge")
-        total += np.asarray(kernels.log_mean_sums(part, weights, members_dev, batch=plan.batch), np.float64)
+        total += np.asarray(kernel(_replicate(part, mesh), _replicate(weights, mesh), members_dev),
+                            np.float64)[: members.shape[0]]
     return total
