@@ -66,7 +66,7 @@ def heatmap(matrix, rows: Sequence[str], cols: Sequence[str], path: str, title: 
             cmap: str = "viridis") -> str:
     """A rows x cols matrix with its values written in the cells."""
     m = np.asarray(matrix, np.float64)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(cols), 1.0 + 0.5 * len(rows)))
+    fig, ax = plt.subplots(figsize=(2.0 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
     im = ax.imshow(m, cmap=cmap, aspect="auto")
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels(cols, rotation=40, ha="right", fontsize=7)
