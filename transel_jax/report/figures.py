@@ -13,6 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+_DIVERGING = ("RdBu", "RdBu_r", "coolwarm", "bwr", "seismic")
+
+
 def _save(fig, path: str) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -45,7 +48,8 @@ def grouped_bars(block: Mapping[str, Mapping[str, Sequence[float]]], metrics: Se
     for k, m in enumerate(metrics):
         means = [block[g][m][0] for g in groups]
         stds = [block[g][m][1] for g in groups]
-        ax.bar(x + (k - (len(metrics) - 1) / 2) * width, means, width, yerr=stds, label=m, capsize=2)
+        ax.bar(x + (k - (len(metrics) - 1) / 2) * width, means, width, label=m, capsize=2,
+               yerr=stds if any(s > 0 for s in stds) else None)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_xticks(x)
     ax.set_xticklabels(groups, rotation=20, ha="right", fontsize=8)
@@ -64,17 +68,21 @@ def selection_gains(gains: Mapping[str, Mapping[str, float]], baselines: Sequenc
 
 def heatmap(matrix, rows: Sequence[str], cols: Sequence[str], path: str, title: str, fmt: str = "{:.2f}",
             cmap: str = "viridis") -> str:
-    """A rows x cols matrix with its values written in the cells."""
+    """A rows x cols matrix with its values written in the cells (diverging colour maps centred at 0)."""
     m = np.asarray(matrix, np.float64)
     fig, ax = plt.subplots(figsize=(2.0 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
-    im = ax.imshow(m, cmap=cmap, aspect="auto")
+    limit = float(np.max(np.abs(m))) or 1.0
+    diverging = cmap in _DIVERGING  # centred at 0: equal colour distance for gains and losses
+    im = ax.imshow(m, cmap=cmap, aspect="auto", vmin=-limit if diverging else None,
+                   vmax=limit if diverging else None)
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels(cols, rotation=40, ha="right", fontsize=7)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows, fontsize=7)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=6, color="white")
+            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=7, color="black",
+                    bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
     fig.colorbar(im, ax=ax)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
