@@ -59,7 +59,7 @@ def get_config() -> ml_collections.ConfigDict:
         "metric": "soft_iou_eep",
         "head_steps": 200,
         "head_learning_rate": 0.05,
-        "larger_model": "",     # B1L: not implemented
+        "larger_model": "",     # B1L baseline architecture, e.g. "hrnetv2_w18" (slow on a CPU); "" = none
     })
     c.influence = ml_collections.ConfigDict({
         "architecture": "hrnetv2_tiny",

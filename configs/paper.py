@@ -35,6 +35,6 @@ def get_config() -> ml_collections.ConfigDict:
     c.targets.update(datasets=(TARGET,), steps=2000, batch_size=32, base_lr=0.01, schedule="poly",
                      checkpoint_every=500)
     c.probe.update(seeds=(0, 1, 2, 3, 4), max_per_image=1000, feature_pixels=10000, pca_dims=32)
-    c.selection.update(head_steps=1000)
+    c.selection.update(head_steps=1000, larger_model="hrnetv2_w48")  # B1L: W48 next to the W28 candidates
     c.influence.update(architecture="hrnetv2_w28", images=1000)
     return c

@@ -70,6 +70,11 @@ def test_tables_and_figures(run_dir):
     assert set(ens["weighted_tau"]["mean"]) == {"ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
     actual = read_npz(os.path.join(run_dir, "actual", "syn_underwater_murky.npz"))
     assert actual["ensembles"].shape == (4, 3) and np.all((actual["miou"] > 0) & (actual["miou"] <= 1))
+    selection = json.load(open(os.path.join(run_dir, "selection", "results.json")))["syn_underwater_murky"]
+    assert set(selection["gain"]) == {"b1", "average", "best_member", "worst_member", "b1l"}
+    assert selection["b1l"] == selection["b1"]  # same dataset, init and (in this config) architecture
+    assert selection["miou"]["b1l"] == pytest.approx(selection["miou"]["b1"], abs=1e-6)  # training is deterministic
+    assert "B1L" in text
     sources = json.load(open(os.path.join(run_dir, "pool", "sources.json")))
     assert [s["id"] for s in sources] == ["syn_drive_day.resnet_tiny.generic", "syn_drive_day.resnet_tiny.scratch",
                                           "syn_underwater_reef.resnet_tiny.generic",

@@ -70,6 +70,16 @@ def test_config_change_recomputes_that_stage_and_everything_downstream(tmp_path)
     assert rec.calls[5:] == ["first", "second", "third"]
 
 
+def test_a_stage_that_runs_again_reruns_the_stages_after_it(tmp_path):
+    rec = Recorder()
+    run(tmp_path, rec, make_config())
+    os.remove(tmp_path / "second" / MARKER)
+    lines = []
+    run(tmp_path, rec, make_config(), lines)
+    assert rec.calls[3:] == ["second", "third"]
+    assert "cached" in lines[0] and "['second'] were recomputed" in lines[2]
+
+
 def test_interrupted_stage_resumes_without_losing_finished_items(tmp_path):
     calls = []
 

@@ -1,4 +1,5 @@
-"""A tiny run for the end-to-end test: 4 candidates (2 datasets x resnet_tiny x 2 inits), 1 target, 32x32."""
+"""A tiny run for the end-to-end test: 4 candidates (2 datasets x resnet_tiny x 2 inits), 1 target, 32x32;
+the B1L baseline with B1's own architecture."""
 import os
 
 from transel_jax.config import load_config
@@ -14,6 +15,7 @@ def get_config():
                   generic_steps=12, steps=8, batch_size=8, warmup_steps=2)
     c.targets.update(datasets=("syn_underwater_murky",), steps=8, batch_size=8)
     c.probe.update(seeds=(0, 1), max_per_image=20, feature_pixels=300, pca_dims=8)
-    c.selection.update(head_steps=20)
+    # B1L with B1's own architecture: the mechanism runs, retraining B1 must reproduce it (compiles are cached)
+    c.selection.update(head_steps=20, larger_model="resnet_tiny")
     c.influence.update(architecture="resnet_tiny", images=8)
     return c

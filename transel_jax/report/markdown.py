@@ -99,8 +99,9 @@ def render(data: dict, figure_paths: dict[str, str]) -> str:
     if data.get("selection"):
         md += ["## Selection (000 Sec. 5)", "",
                "Top SoftIoU-EEP ensemble with a trained ensemble head vs B1 (top single model by LEEP, "
-               "fine-tuned), the plain average of the same members, and the best / worst member. B1L (a "
-               "capacity-matched larger single model) is not run.", "",
+               "fine-tuned), the plain average of the same members, the best / worst member"
+               + (", and B1L (B1's dataset and init with a larger architecture)." if "b1l" in data["baselines"]
+                  else "; no B1L (capacity-matched larger single model) in this config."), "",
                tables.selection_table(data["selection"], data["baselines"]), "",
                f"![gains]({figure_paths['selection_gains']})", ""]
     md += [f"Sources used by the winning ensembles: ![winning]({figure_paths['winning_sources']})", ""]

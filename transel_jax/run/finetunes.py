@@ -35,18 +35,19 @@ def finetune_config(config, architecture: str):
     return c
 
 
-def finetune_one(ctx: Context, target: str, source: dict) -> dict:
-    """Fine-tune pool model ``source`` (its record) on ``target``, predict the test set; returns a record."""
+def finetune_one(ctx: Context, target: str, source: dict, *, root: tuple[str, ...] = ("finetune",)) -> dict:
+    """Fine-tune the model of record ``source`` (its ``checkpoint``) on ``target`` into
+    ``<run_dir>/<root...>/<target>/<id>``, predict the test set once; returns a record."""
     from transel_jax.models import build
     from transel_jax.transfer import finetune
 
     config = ctx.config
-    workdir = ctx.dir("finetune", target, source["id"])
+    workdir = ctx.dir(*root, target, source["id"])
     record_path = os.path.join(workdir, "record.json")
     if os.path.isfile(record_path):
         return read_json(record_path)
     info = datasets.info(config, target)
-    result = finetune(pool.checkpoint(ctx, source["id"]), target, workdir=workdir,
+    result = finetune(ctx.path(source["checkpoint"]), target, workdir=workdir,
                       config=finetune_config(config, source["architecture"]), resume=True,
                       source=datasets.split(config, target, "train"), info=info)
     test = datasets.split(config, target, config.data.test_split, config.data.test_images)
@@ -54,7 +55,7 @@ def finetune_one(ctx: Context, target: str, source: dict) -> dict:
     logits, labels = test_logits(model, result.state.variables, test, info,
                                  batch_size=config.data.eval_batch_size, desc=f"test {source['id']}")
     write_npz(os.path.join(workdir, "test.npz"), logits=logits)
-    labels_path = ctx.path("finetune", target, "test_labels.npz")
+    labels_path = ctx.path(*root, target, "test_labels.npz")
     if not os.path.isfile(labels_path):
         write_npz(labels_path, labels=labels)
     record = {"target": target, "source": source["id"], "test_miou": miou(labels, np.argmax(logits, -1),

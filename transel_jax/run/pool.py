@@ -46,12 +46,13 @@ def model_size(architecture: str, num_classes: int, resolution: tuple[int, int])
     return size["depth"], size["params"]
 
 
-def train_one(ctx: Context, spec: plan.SourceSpec, init_from: str = "") -> dict:
-    """Train (or resume, or find finished) one pool model; returns its record."""
+def train_one(ctx: Context, spec: plan.SourceSpec, init_from: str = "", *, root: tuple[str, ...] = ("pool",)
+              ) -> dict:
+    """Train (or resume, or find finished) one model into ``<run_dir>/<root...>/<id>``; returns its record."""
     from transel_jax.train import run
 
     config = ctx.config
-    workdir = ctx.dir("pool", spec.id)
+    workdir = ctx.dir(*root, spec.id)
     record_path = os.path.join(workdir, "record.json")
     if os.path.isfile(record_path):
         return read_json(record_path)
@@ -65,7 +66,7 @@ def train_one(ctx: Context, spec: plan.SourceSpec, init_from: str = "") -> dict:
     record = {"id": spec.id, "dataset": spec.dataset, "domain": info.domain, "architecture": spec.architecture,
               "init": spec.init, "depth": depth, "params": params,
               "num_images": datasets.train_images(config, spec.dataset), "num_classes": info.num_classes,
-              "test_miou": result.eval.miou, "checkpoint": os.path.join("pool", spec.id, "checkpoints")}
+              "test_miou": result.eval.miou, "checkpoint": os.path.join(*root, spec.id, "checkpoints")}
     write_json(record_path, record)
     return record
 

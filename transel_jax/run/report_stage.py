@@ -36,7 +36,7 @@ def gather(ctx: Context, title: str) -> dict:
         "scatter": scatter,
         "winning": {"sources": [s["id"] for s in sources], "top_k": min(TOP_K, len(top)), "counts": counts},
         "selection": selection.load(ctx) if "selection" in ctx.markers else None,
-        "baselines": list(selection.BASELINES),
+        "baselines": list(selection.baselines(config)),
         "influence": influence.load(ctx) if "influence" in ctx.markers else None,
     }
 

@@ -11,8 +11,10 @@ Per target (with the first probe seed's scores and pixel sample):
 - **best / worst member**: the members' own fine-tuned test mIoU;
 - **oracle**: the best single candidate and the best ensemble by actual mIoU (upper bounds, not baselines).
 
-A capacity-matched larger single model (B1L) is not part of this implementation (the pool config would
-have to train it); ``selection.larger_model`` must be empty.
+- **B1L** (when ``selection.larger_model`` names an architecture): B1's source dataset and init with the
+  larger architecture, trained like the pool (with its own generic model when B1 is generic-initialised)
+  and fine-tuned like the candidates, all under ``selection/b1l/`` (000 Sec. 5.2's capacity-matched
+  single model; on the papers' pool HRNetV2-W48 next to W28 candidates).
 
 Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected / mIoU_b - 1)``.
 ``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value}}}.
@@ -50,6 +52,18 @@ def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int
     return iou_from_confusion(total)[0]
 
 
+def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
+    """Fine-tuned record of B1L: B1's dataset and init with architecture ``selection.larger_model``."""
+    config, root = ctx.config, ("selection", "b1l")
+    spec = plan.SourceSpec(b1["dataset"], config.selection.larger_model, b1["init"])
+    init_from = ""
+    if spec.init == "generic":
+        generic = plan.SourceSpec(config.pool.generic_dataset, spec.architecture, plan.PRETRAIN)
+        init_from = ctx.path(pool.train_one(ctx, generic, root=root)["checkpoint"])
+    record = pool.train_one(ctx, spec, init_from, root=root)
+    return finetunes.finetune_one(ctx, target, record, root=root + ("finetune",))
+
+
 def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     from transel_jax.transfer import train_ensemble_head
 
@@ -74,25 +88,31 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     miou = {"selected": selected, "b1": float(single[b1]), "average": float(act["miou"][ens_row]),
             "best_member": float(single[members].max()), "worst_member": float(single[members].min()),
             "oracle_single": float(single.max()), "oracle_ensemble": float(act["miou"].max())}
-    gain = {b: 100.0 * (selected / miou[b] - 1.0) for b in BASELINES}
-    return {"members": [ids[i] for i in members], "b1": ids[b1], "miou": miou, "gain": gain,
-            "head_nll": [head.initial_nll, head.final_nll]}
+    result = {"members": [ids[i] for i in members], "b1": ids[b1]}
+    if sel.larger_model:
+        larger = larger_baseline(ctx, target, sources[b1])
+        miou["b1l"], result["b1l"] = larger["test_miou"], larger["source"]
+    result["gain"] = {b: 100.0 * (selected / miou[b] - 1.0) for b in baselines(config)}
+    return {**result, "miou": miou, "head_nll": [head.initial_nll, head.final_nll]}
+
+
+def baselines(config) -> tuple[str, ...]:
+    """The baselines of the study: BASELINES, plus "b1l" when ``selection.larger_model`` is set."""
+    return BASELINES + (("b1l",) if config.selection.larger_model else ())
 
 
 def run_selection(ctx: Context) -> dict:
-    if ctx.config.selection.larger_model:
-        raise NotImplementedError("selection.larger_model (the B1L baseline) is not implemented; set it to ''")
     sources = pool.sources(ctx)
     results = {t: select_target(ctx, t, sources)
                for t in tqdm(plan.check_targets(ctx.config), desc="selection", unit="target")}
     write_json(ctx.path("selection", "results.json"), results)
-    mean_gain = {b: float(np.mean([r["gain"][b] for r in results.values()])) for b in BASELINES}
+    mean_gain = {b: float(np.mean([r["gain"][b] for r in results.values()])) for b in baselines(ctx.config)}
     return {"targets": len(results), "mean_gain": mean_gain}
 
 
 def line(summary: dict) -> str:
     g = summary["mean_gain"]
-    return ("selected ensemble vs " + ", ".join(f"{b} {g[b]:+.1f}%" for b in BASELINES) + " (mean relative mIoU gain)")
+    return "selected ensemble vs " + ", ".join(f"{b} {v:+.1f}%" for b, v in g.items()) + " (mean relative mIoU gain)"
 
 
 def load(ctx: Context) -> dict:

@@ -9,7 +9,8 @@ A :class:`Stage` reads the config groups it names in ``config_keys`` and the out
 where ``fingerprint = sha256(stage name, the JSON of config[k] for k in config_keys, the fingerprints of
 the stages in after)``. A later run skips a stage whose marker has the same fingerprint; a stage whose
 inputs changed (its config groups, or any upstream stage) is cleared and recomputed, and so is everything
-downstream of it, since their fingerprints contain its. A stage interrupted before its marker was written
+downstream of it, since their fingerprints contain its. A stage that runs for any other reason (its
+marker is missing) makes the stages after it run again too, since their inputs were rewritten. A stage interrupted before its marker was written
 is resumed: its directory is kept, so the work items it finished (each written atomically, see
 :func:`write_json` / :func:`write_npz`) are found again and not recomputed.
 """
@@ -128,19 +129,23 @@ def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: s
     if until is not None and until not in [s.name for s in stages]:
         raise ValueError(f"until: expected one of {[s.name for s in stages]}, got {until!r}")
     prints: dict[str, str] = {}
+    recomputed: set[str] = set()
     for i, stage in enumerate(stages, start=1):
         fp = fingerprint(stage, ctx.config, prints)
         prints[stage.name] = fp
         marker_path = ctx.path(stage.name, MARKER)
         marker = read_json(marker_path) if os.path.isfile(marker_path) else None
         tag = f"[{i}/{len(stages)}] {stage.name}"
-        if marker is not None and marker.get("fingerprint") == fp:
+        stale_inputs = recomputed.intersection(stage.after)
+        if marker is not None and marker.get("fingerprint") == fp and not stale_inputs:
             ctx.markers[stage.name] = marker
             ctx.print_fn(f"{tag}: cached ({marker['wall_s']:.1f} s when run) {stage.line(marker['summary'])}")
         else:
             if marker is not None:  # inputs changed: the old outputs are stale
-                ctx.print_fn(f"{tag}: inputs changed since it ran; recomputing")
+                why = f"{sorted(stale_inputs)} were recomputed" if stale_inputs else "its config changed"
+                ctx.print_fn(f"{tag}: {why}; recomputing")
                 shutil.rmtree(ctx.path(stage.name))
+            recomputed.add(stage.name)
             ctx.dir(stage.name)
             start = time.perf_counter()
             summary = stage.fn(ctx) or {}
