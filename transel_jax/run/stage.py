@@ -10,9 +10,11 @@ where ``fingerprint = sha256(stage name, the JSON of config[k] for k in config_k
 the stages in after)``. A later run skips a stage whose marker has the same fingerprint; a stage whose
 inputs changed (its config groups, or any upstream stage) is cleared and recomputed, and so is everything
 downstream of it, since their fingerprints contain its. A stage that runs for any other reason (its
-marker is missing) makes the stages after it run again too, since their inputs were rewritten. A stage interrupted before its marker was written
-is resumed: its directory is kept, so the work items it finished (each written atomically, see
-:func:`write_json` / :func:`write_npz`) are found again and not recomputed.
+marker is missing) makes the stages after it run again too, since their inputs were rewritten.
+
+A stage interrupted before its marker was written is resumed: its directory is kept, so the work items it
+finished (each written atomically, see :func:`write_json` / :func:`write_npz`) are found again and not
+recomputed.
 """
 from __future__ import annotations
 
