@@ -28,6 +28,7 @@ from transel_jax.ensembles import kernels
 from transel_jax.ensembles.combinations import all_ensembles, validate_ensembles
 from transel_jax.ensembles.results import EnsembleScores
 from transel_jax.metrics.eep import EPS
+from transel_jax.metrics.ensemble import validate_members
 
 ENSEMBLE_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base")
 DEFAULT_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
@@ -57,15 +58,6 @@ class Plan:
         if batch is None:
             batch = 1 if on_cpu else max(1, min(1024, (memory_budget // 2) // (16 * num_classes * m)))
         return Plan(pixel_chunk=int(m), batch=int(batch))
-
-
-def _validate_inputs(eep, labels):
-    checks.check_rank(eep, "eep", 3, "[N, n, C]")
-    checks.check_rank(labels, "labels", 1, "[n]")
-    checks.check_nonempty(labels, "labels")
-    checks.check_dim("labels", "n (pixels, matching eep.shape[1])", labels.shape[0], eep.shape[1])
-    checks.check_labels(labels, "labels", 0, eep.shape[2] - 1)
-    checks.check_probabilities(eep, "eep")
 
 
 def _resolve_ensembles(num_sources: int, size: int | None, ensembles) -> np.ndarray:
@@ -133,7 +125,7 @@ def score_ensembles(
         checks.check_choice(m, "metrics", ENSEMBLE_METRICS)
     eep = np.asarray(eep)
     labels = np.asarray(labels)
-    _validate_inputs(eep, labels)
+    validate_members(eep, labels, name="eep", dims="[N, n, C]")
     num_sources, num_pixels, num_classes = eep.shape
     members = _resolve_ensembles(num_sources, size, ensembles)
     if source_names is not None and len(source_names) != num_sources:

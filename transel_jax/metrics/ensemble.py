@@ -99,8 +99,9 @@ def soft_iou_from_stats(stats: EnsembleStats):
     return _mean_over_nonzero(stats.tp_soft, stats.tp_soft + stats.fp_soft + stats.fn_soft)
 
 
-def validate_members(member_eep, labels, name: str = "member_eep") -> None:
-    checks.check_rank(member_eep, name, 3, "[S, n, C]")
+def validate_members(member_eep, labels, name: str = "member_eep", dims: str = "[S, n, C]") -> None:
+    """Rank, pixel count, label range and probability checks of stacked EEP predictions and labels."""
+    checks.check_rank(member_eep, name, 3, dims)
     checks.check_rank(labels, "labels", 1, "[n]")
     checks.check_nonempty(labels, "labels")
     checks.check_dim("labels", f"n (pixels, matching {name}.shape[1])", labels.shape[0], member_eep.shape[1])
