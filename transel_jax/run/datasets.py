@@ -30,7 +30,7 @@ def split(config, name: str, split_name: str, limit: int = 0):
         if config.data.resolution:
             kwargs["resolution"] = int(config.data.resolution)
     else:
-        kwargs = {"data_dir": config.data.data_dir} if config.data.data_dir else {}
+        kwargs = {"prepared_dir": config.data.data_dir} if config.data.data_dir else {}
     source = catalog.load(name, split_name, **kwargs)
     if limit and limit < len(source):
         source = pipeline.Subset(source, np.arange(limit))
