@@ -1,13 +1,15 @@
 """Stage framework: markers, skipping, invalidation on config change (downstream too), resume, --fresh."""
 import json
 import os
+import re
 
 import ml_collections
 import numpy as np
 import pytest
 
-from transel_jax.run.stage import (MARKER, RUN_MARKER, Context, Stage, prepare_run_dir, read_npz, run_stages,
-                                   write_json, write_npz)
+from transel_jax.run import stage as stage_module
+from transel_jax.run.stage import (MARKER, RUN_MARKER, Context, Stage, code_note, prepare_run_dir, read_json,
+                                   read_npz, run_stages, write_json, write_npz)
 
 
 def make_config(a=1, b=2):
@@ -29,16 +31,16 @@ class Recorder:
         return fn
 
 
-def stages(rec):
+def stages(rec, version=1):
     return (Stage("first", rec.stage("first"), ("a",), (), lambda s: f"v={s['value']}"),
-            Stage("second", rec.stage("second"), ("b",), ("first",)),
+            Stage("second", rec.stage("second"), ("b",), ("first",), version=version),
             Stage("third", rec.stage("third"), (), ("second",)))
 
 
-def run(tmp_path, rec, config, lines=None):
+def run(tmp_path, rec, config, lines=None, version=1, **kwargs):
     ctx = Context(config=config, run_dir=str(tmp_path), print_fn=(lines.append if lines is not None else print))
     prepare_run_dir(str(tmp_path), fresh=False)
-    return run_stages(stages(rec), ctx, seed=7)
+    return run_stages(stages(rec, version), ctx, seed=7, **kwargs)
 
 
 def test_markers_record_fingerprint_seed_time_and_versions(tmp_path):
@@ -62,10 +64,11 @@ def test_rerun_skips_finished_stages(tmp_path):
 
 
 def test_config_change_recomputes_that_stage_and_everything_downstream(tmp_path):
-    rec = Recorder()
+    rec, lines = Recorder(), []
     run(tmp_path, rec, make_config())
-    run(tmp_path, rec, make_config(b=3))  # only "second" reads group b
+    run(tmp_path, rec, make_config(b=3), lines)  # only "second" reads group b
     assert rec.calls == ["first", "second", "third", "second", "third"]
+    assert lines[1].startswith("[2/3] second: stale (config b changed): recomputing")
     run(tmp_path, rec, make_config(a=5, b=3))
     assert rec.calls[5:] == ["first", "second", "third"]
 
@@ -77,7 +80,126 @@ def test_a_stage_that_runs_again_reruns_the_stages_after_it(tmp_path):
     lines = []
     run(tmp_path, rec, make_config(), lines)
     assert rec.calls[3:] == ["second", "third"]
-    assert "cached" in lines[0] and "['second'] were recomputed" in lines[2]
+    assert "cached" in lines[0] and "stale (['second'] recomputed before it)" in lines[2]
+
+
+def test_version_bump_recomputes_that_stage_and_everything_downstream(tmp_path):
+    rec, lines = Recorder(), []
+    run(tmp_path, rec, make_config())
+    run(tmp_path, rec, make_config(), lines, version=2)
+    assert rec.calls[3:] == ["second", "third"]
+    assert "cached" in lines[0] and "stale (version 1 -> 2)" in lines[1]
+    assert read_json(tmp_path / "second" / MARKER)["inputs"]["version"] == 2
+    run(tmp_path, rec, make_config(), version=2)
+    assert rec.calls[5:] == []
+    with pytest.raises(ValueError, match="version: expected an int >= 1"):
+        Stage("x", lambda ctx: {}, (), version=0)
+
+
+def test_rerun_clears_the_named_stages_and_recomputes_downstream(tmp_path):
+    rec, lines = Recorder(), []
+    run(tmp_path, rec, make_config())
+    (tmp_path / "second" / "item_cache.json").write_text("{}")  # a per-item cache, stale like the rest
+    run(tmp_path, rec, make_config(), lines, rerun=("second",))
+    assert rec.calls[3:] == ["second", "third"]
+    assert "cached" in lines[0] and "second: stale (--rerun): recomputing" in lines[1]
+    assert not (tmp_path / "second" / "item_cache.json").exists()
+    run(tmp_path, rec, make_config(), rerun=["first", "third"])
+    assert rec.calls[5:] == ["first", "second", "third"]
+
+
+def test_rerun_of_unknown_stages_is_refused_before_anything_runs(tmp_path):
+    rec = Recorder()
+    with pytest.raises(ValueError, match=r"rerun: expected stage names among \['first', 'second', 'third'\], "
+                                         r"got \['nope', 'fourth'\]"):
+        run(tmp_path, rec, make_config(), rerun=("first", "nope", "fourth"))
+    with pytest.raises(TypeError, match="rerun"):
+        run(tmp_path, rec, make_config(), rerun="second")  # a bare string is not a list of names
+    assert rec.calls == []
+
+
+def _identity(version, commit):
+    return lambda: {"transel_jax": version, "git_commit": commit}
+
+
+def test_cached_line_says_when_other_code_computed_the_stage(tmp_path, monkeypatch):
+    rec = Recorder()
+    old, new = "1a2b3c4" + "0" * 33, "5d6e7f8" + "1" * 33
+    monkeypatch.setattr(stage_module, "provenance", lambda **kw: {"versions": {"transel_jax": "0.1.0"},
+                                                                 "git_commit": old})
+    run(tmp_path, rec, make_config())
+    lines = []
+    monkeypatch.setattr(stage_module, "code_identity", _identity("0.1.0", old))
+    run(tmp_path, rec, make_config(), lines)
+    assert lines[0] == "[1/3] first: cached (%.1f s when run) v=1" % read_json(tmp_path / "first" / MARKER)["wall_s"]
+    lines = []
+    monkeypatch.setattr(stage_module, "code_identity", _identity("0.1.0", new))
+    run(tmp_path, rec, make_config(), lines)
+    assert rec.calls == ["first", "second", "third"]  # a note, not a recompute
+    assert len(lines) == 3 and all("\n" not in line for line in lines)
+    assert re.fullmatch(r"\[1/3\] first: cached \(\d+\.\d s when run; computed by transel_jax 0\.1\.0 @ 1a2b3c4, "
+                        r"now @ 5d6e7f8: --rerun first to recompute\) v=1", lines[0]), lines[0]
+    assert "--rerun third to recompute" in lines[2]
+
+
+def test_code_note_names_what_differs_and_only_what_is_known():
+    marker = {"provenance": {"versions": {"transel_jax": "0.1.0"}, "git_commit": "a" * 40}}
+    assert code_note(marker, {"transel_jax": "0.1.0", "git_commit": "a" * 40}) == ""
+    assert code_note(marker, {"transel_jax": "0.2.0", "git_commit": "b" * 40}) == \
+        "transel_jax 0.1.0 @ aaaaaaa, now 0.2.0 @ bbbbbbb"
+    assert code_note(marker, {"transel_jax": "0.2.0", "git_commit": None}) == \
+        "transel_jax 0.1.0 @ aaaaaaa, now 0.2.0 (no git commit)"
+    unknown = {"provenance": {"versions": {"transel_jax": "0.1.0"}}}  # written before commits were recorded
+    assert code_note(unknown, {"transel_jax": "0.1.0", "git_commit": "b" * 40}) == ""
+
+
+def digest_stages(rec):
+    """up (group a) -> pick (content-addressed, group b: keeps b.y % 2) -> fit (after pick only) and
+    join (after up and pick)."""
+    def pick(ctx):
+        rec.calls.append("pick")
+        return {"kept": ctx.config.b.y % 2, "call": len(rec.calls)}
+
+    return (Stage("up", rec.stage("up"), ("a",)),
+            Stage("pick", pick, ("b",), ("up",), digest=lambda summary: summary["kept"]),
+            Stage("fit", rec.stage("fit"), (), ("pick",)),
+            Stage("join", rec.stage("join"), (), ("up", "pick")))
+
+
+def run_digest(tmp_path, rec, config, lines=None, **kwargs):
+    ctx = Context(config=config, run_dir=str(tmp_path), print_fn=(lines.append if lines is not None else print))
+    return run_stages(digest_stages(rec), ctx, **kwargs)
+
+
+def test_content_addressed_stage_same_digest_keeps_downstream_cached(tmp_path):
+    rec, lines = Recorder(), []
+    run_digest(tmp_path, rec, make_config(b=2))
+    assert rec.calls == ["up", "pick", "fit", "join"]
+    run_digest(tmp_path, rec, make_config(b=4), lines)  # pick recomputes, keeps 4 % 2 == 2 % 2
+    assert rec.calls[4:] == ["pick"]
+    assert "pick: stale (config b changed)" in lines[1] and "pick: done" in lines[2]
+    assert lines[3].startswith("[3/4] fit: cached") and lines[4].startswith("[4/4] join: cached")
+    run_digest(tmp_path, rec, make_config(b=4), rerun=("pick",))  # --rerun of it alone: same digest
+    assert rec.calls[5:] == ["pick"]
+
+
+def test_content_addressed_stage_new_digest_recomputes_downstream(tmp_path):
+    rec, lines = Recorder(), []
+    run_digest(tmp_path, rec, make_config(b=2))
+    run_digest(tmp_path, rec, make_config(b=3), lines)  # 3 % 2 != 2 % 2
+    assert rec.calls[4:] == ["pick", "fit", "join"]
+    assert "fit: stale (pick changed)" in lines[3]
+    fit = read_json(tmp_path / "fit" / MARKER)
+    assert fit["inputs"]["after"]["pick"] == read_json(tmp_path / "pick" / MARKER)["digest"]
+    assert fit["inputs"]["after"]["pick"].startswith("digest:")
+
+
+def test_upstream_change_through_a_content_addressed_stage(tmp_path):
+    rec = Recorder()
+    run_digest(tmp_path, rec, make_config(a=1, b=2))
+    run_digest(tmp_path, rec, make_config(a=5, b=2))  # up recomputes -> pick recomputes, same digest
+    # fit reads only pick: cached; join reads up too, which was recomputed
+    assert rec.calls[4:] == ["up", "pick", "join"]
 
 
 def test_interrupted_stage_resumes_without_losing_finished_items(tmp_path):

@@ -1,16 +1,32 @@
-"""Cached stages of a run directory: skip what is done, redo what a config change invalidated.
+"""Cached stages of a run directory: skip what is done, redo what a config or code change invalidated.
 
 A :class:`Stage` reads the config groups it names in ``config_keys`` and the outputs of the stages in
 ``after``, and writes its own outputs under ``<run_dir>/<stage name>/``. When it returns, a done-marker
 ``<run_dir>/<stage name>/done.json`` records
 
-    {"stage", "fingerprint", "seed", "wall_s", "summary", "line", "provenance": {time, command, versions, ...}}
+    {"stage", "fingerprint", "inputs", "digest", "seed", "wall_s", "summary", "line",
+     "provenance": {time, command, versions, git_commit, ...}}
 
-where ``fingerprint = sha256(stage name, the JSON of config[k] for k in config_keys, the fingerprints of
-the stages in after)``. A later run skips a stage whose marker has the same fingerprint; a stage whose
-inputs changed (its config groups, or any upstream stage) is cleared and recomputed, and so is everything
-downstream of it, since their fingerprints contain its. A stage that runs for any other reason (its
-marker is missing) makes the stages after it run again too, since their inputs were rewritten.
+where ``inputs = {stage name, version, the JSON of config[k] for k in config_keys, the key of every stage in
+after}`` and ``fingerprint = sha256(json(inputs))``. A stage's *key* (what the stages after it fold in) is
+its fingerprint, or, for a content-addressed stage (``digest`` set), ``"digest:" + sha256(json(
+digest(summary)))``: a digest of what it computed instead of what it was asked.
+
+The rules (one function, :func:`decide`, applies them for a run and for a dry run alike):
+
+- a stage whose marker has the same fingerprint is skipped (``cached``);
+- a stage whose fingerprint changed is ``stale``: its directory is cleared and it is recomputed; so are
+  the stages after it, since their fingerprints contain its key;
+- a stage without a marker runs; a stage named in ``rerun`` is cleared and recomputed;
+- a stage that runs, for whatever reason, makes the stages after it run too (their inputs were rewritten),
+  unless it is content-addressed: then they rerun only if its digest changed. So when a probe change
+  recomputes the per-target candidate lists but they come out the same, the fine-tunes after them stay
+  cached.
+
+**Bump ``version`` when a change of code changes a stage's results**: the fingerprint covers the config
+and the upstream stages, not the code, so without a bump a run directory keeps results the new code would
+not produce. A bump recomputes that stage and everything downstream. A cached stage whose marker was
+written by another transel_jax version or git commit says so on its line (``--rerun NAME`` recomputes it).
 
 A stage interrupted before its marker was written is resumed: its directory is kept, so the work items it
 finished (each written atomically, see :func:`write_json` / :func:`write_npz`) are found again and not
@@ -24,11 +40,11 @@ import json
 import os
 import shutil
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from transel_jax.provenance import provenance
+from transel_jax.provenance import code_identity, provenance
 
 MARKER = "done.json"
 RUN_MARKER = "transel_run.json"  # marks a directory as a run directory (so --fresh may clear it)
@@ -45,6 +61,9 @@ class Stage:
       config_keys: the top-level config groups the stage depends on.
       after: stages whose outputs it reads.
       line: ``summary -> str``, the one-line summary printed when the stage finishes or is skipped.
+      version: part of the fingerprint; bump it when a change of code changes the stage's results.
+      digest: ``summary -> JSON-able``, set for a content-addressed stage: everything the stages after it
+        read of its outputs must be a function of ``digest(summary)`` (module docstring).
     """
 
     name: str
@@ -52,6 +71,12 @@ class Stage:
     config_keys: tuple[str, ...]
     after: tuple[str, ...] = ()
     line: Callable[[dict], str] = lambda summary: ""
+    version: int = 1
+    digest: Callable[[dict], object] | None = None
+
+    def __post_init__(self):
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise ValueError(f"version: expected an int >= 1 for stage {self.name!r}, got {self.version!r}")
 
 
 @dataclasses.dataclass
@@ -78,23 +103,148 @@ class Context:
         return self.markers[stage]["summary"]
 
 
-def fingerprint(stage: Stage, config, upstream: Mapping[str, str]) -> str:
-    """sha256 of the stage name, its config groups and its upstream fingerprints (module docstring)."""
+# ------------------------------------------------------------------------ fingerprints and decisions
+
+
+def inputs(stage: Stage, config, upstream: Mapping[str, str]) -> dict:
+    """What a stage's fingerprint covers: ``{stage, version, config: {k: config[k]}, after: {u: key of u}}``."""
     missing = [k for k in stage.config_keys if k not in config]
     if missing:
         raise ValueError(f"config: stage {stage.name!r} needs the groups {list(stage.config_keys)}, missing {missing}")
-    payload = {
+    return {
         "stage": stage.name,
+        "version": stage.version,
         "config": {k: _jsonable(config[k]) for k in stage.config_keys},
         "after": {name: upstream[name] for name in stage.after},
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def _jsonable(value):
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
+def fingerprint(stage: Stage, config, upstream: Mapping[str, str]) -> str:
+    """sha256 of :func:`inputs` (``upstream``: the key of every stage in ``stage.after``)."""
+    return _sha256(inputs(stage, config, upstream))
+
+
+def digest_key(stage: Stage, summary: dict) -> str:
+    """The key of a content-addressed stage: ``"digest:" + sha256(json(stage.digest(summary)))``."""
+    return "digest:" + _sha256(_jsonable(stage.digest(summary)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """What a stage hands to the stages after it.
+
+    Attributes:
+      key: folded into their fingerprints (its fingerprint or :func:`digest_key`); None while unknown (in a
+        dry run, a content-addressed stage that has yet to run, or a stage after one).
+      reran: it runs in this invocation and is not content-addressed, so the stages after it must run too.
+    """
+
+    key: str | None
+    reran: bool
+
+
+def link(stage: Stage, fp: str | None, summary: dict | None, ran: bool) -> Link:
+    """The :class:`Link` of a stage with fingerprint ``fp`` and ``summary`` (None: not known yet)."""
+    if stage.digest is None:
+        return Link(fp, ran)
+    return Link(None if summary is None else digest_key(stage, summary), False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What happens to one stage.
+
+    Attributes:
+      action: ``"cached"`` (skipped), ``"run"`` (no marker: run, resuming what its directory holds),
+        ``"stale"`` (clear its directory and recompute) or ``"pending"`` (dry run only: it depends on the
+        result of a content-addressed stage that has yet to run).
+      fingerprint: None when an upstream key is unknown.
+      why: the reason, for the printed line.
+      inputs: what the fingerprint covers (:func:`inputs`), recorded in the marker; None when unknown.
+    """
+
+    action: str
+    fingerprint: str | None
+    why: str
+    inputs: dict | None = None
+
+
+def decide(stage: Stage, config, links: Mapping[str, Link], marker: dict | None, rerun: bool = False) -> Decision:
+    """Apply the rules of the module docstring to ``stage``, given the links of the stages before it, its
+    marker (None if absent) and whether ``--rerun`` names it."""
+    forced = sorted(u for u in stage.after if links[u].reran)
+    unknown = sorted(u for u in stage.after if links[u].key is None)
+    payload = None if unknown else inputs(stage, config, {u: links[u].key for u in stage.after})
+    fp = None if payload is None else _sha256(payload)
+    if rerun:
+        return Decision("stale", fp, "--rerun", payload)
+    if marker is None:
+        return Decision("run", fp, "not run yet", payload)
+    if forced:
+        return Decision("stale", fp, f"{forced} recomputed before it", payload)
+    if unknown:
+        return Decision("pending", None, f"runs unless {unknown} reproduce their digest", None)
+    if marker.get("fingerprint") == fp:
+        return Decision("cached", fp, "", payload)
+    return Decision("stale", fp, _what_changed(marker.get("inputs"), payload), payload)
+
+
+def _what_changed(old: dict | None, new: dict) -> str:
+    if not isinstance(old, dict):
+        return "its inputs changed"
+    changes = []
+    if old.get("version", 1) != new["version"]:
+        changes.append(f"version {old.get('version', 1)} -> {new['version']}")
+    groups = sorted(k for k in set(new["config"]) | set(old.get("config", {}))
+                    if old.get("config", {}).get(k) != new["config"].get(k))
+    if groups:
+        changes.append(f"config {', '.join(groups)} changed")
+    upstream = sorted(u for u in set(new["after"]) | set(old.get("after", {}))
+                      if old.get("after", {}).get(u) != new["after"].get(u))
+    if upstream:
+        changes.append(f"{', '.join(upstream)} changed")
+    return "; ".join(changes) or "its inputs changed"
+
+
+def code_note(marker: dict, now: Mapping[str, str | None]) -> str:
+    """``"transel_jax 0.1.0 @ 1a2b3c4, now @ 5d6e7f8"`` when the code that wrote ``marker`` is known to differ
+    from ``now`` (:func:`transel_jax.provenance.code_identity`), else ``""``."""
+    prov = marker.get("provenance", {})
+    then_version, then_commit = prov.get("versions", {}).get("transel_jax"), prov.get("git_commit")
+    new_version = then_version != now["transel_jax"]
+    new_commit = bool(then_commit and now["git_commit"] and then_commit != now["git_commit"])
+    if not (new_version or new_commit):
+        return ""
+    then = f"transel_jax {then_version}" + (f" @ {then_commit[:7]}" if then_commit else "")
+    later = (f"{now['transel_jax']} " if new_version else "") + (f"@ {now['git_commit'][:7]}" if now["git_commit"]
+                                                                 else "(no git commit)")
+    return f"{then}, now {later.strip()}"
+
+
+def cached_line(tag: str, stage: Stage, marker: dict, now: Mapping[str, str | None]) -> str:
+    """The one line of a skipped stage, with :func:`code_note` when the code changed since it ran."""
+    note = code_note(marker, now)
+    note = f"; computed by {note}: --rerun {stage.name} to recompute" if note else ""
+    return f"{tag}: cached ({marker['wall_s']:.1f} s when run{note}) {stage.line(marker['summary'])}"
+
+
+# ------------------------------------------------------------------------ walking the stages
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One stage of a walk: its 1-based ``index`` of ``total``, the decision and its marker afterwards (the
+    cached or new one; the old one or None in a dry run)."""
+
+    index: int
+    total: int
+    stage: Stage
+    decision: Decision
+    marker: dict | None
+
+    @property
+    def tag(self) -> str:
+        return f"[{self.index}/{self.total}] {self.stage.name}"
 
 
 def check_order(stages: Sequence[Stage]) -> None:
@@ -107,6 +257,55 @@ def check_order(stages: Sequence[Stage]) -> None:
         if unknown:
             raise ValueError(f"stages: {stage.name!r} runs after {unknown}, which are not earlier stages")
         seen.add(stage.name)
+
+
+def check_names(stages: Sequence[Stage], until: str | None, rerun: Sequence[str]) -> None:
+    """ValueError unless ``until`` (or None) and every name in ``rerun`` are stage names."""
+    names = [s.name for s in stages]
+    if until is not None and until not in names:
+        raise ValueError(f"until: expected one of {names}, got {until!r}")
+    if isinstance(rerun, str) or not all(isinstance(r, str) for r in rerun):
+        raise TypeError(f"rerun: expected a sequence of stage names, got {rerun!r}")
+    bad = [r for r in rerun if r not in names]
+    if bad:
+        raise ValueError(f"rerun: expected stage names among {names}, got {bad}")
+
+
+def walk(stages: Sequence[Stage], config, run_dir: str, execute: Callable[[Step], dict | None], *,
+         until: str | None = None, rerun: Sequence[str] = ()) -> Iterator[Step]:
+    """Decide every stage in order (up to ``until``) and yield a :class:`Step` each.
+
+    ``execute(step) -> marker`` is called for every stage that is not cached or pending, before the step is
+    yielded: :func:`run_stages` runs the stage there, a dry run returns None (outputs unknown). The caller
+    sees each step before the next stage is decided.
+    """
+    check_order(stages)
+    check_names(stages, until, rerun)
+    links: dict[str, Link] = {}
+    for index, stage in enumerate(stages, start=1):
+        marker = read_marker(run_dir, stage.name)
+        decision = decide(stage, config, links, marker, stage.name in rerun)
+        step = Step(index, len(stages), stage, decision, marker)
+        if decision.action == "cached":
+            links[stage.name] = link(stage, decision.fingerprint, marker["summary"], ran=False)
+        elif decision.action == "pending":
+            links[stage.name] = Link(None, False)
+        else:
+            step = dataclasses.replace(step, marker=execute(step))
+            summary = step.marker["summary"] if step.marker is not None else None
+            links[stage.name] = link(stage, decision.fingerprint, summary, ran=True)
+        yield step
+        if stage.name == until:
+            break
+
+
+def read_marker(run_dir: str, name: str) -> dict | None:
+    """The marker of stage ``name`` in ``run_dir``, or None."""
+    path = os.path.join(run_dir, name, MARKER)
+    return read_json(path) if os.path.isfile(path) else None
+
+
+# ------------------------------------------------------------------------ running
 
 
 def prepare_run_dir(run_dir: str, fresh: bool) -> None:
@@ -122,45 +321,47 @@ def prepare_run_dir(run_dir: str, fresh: bool) -> None:
         write_json(marker, provenance(what="a transel run directory"))
 
 
-def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: str | None = None) -> dict:
+def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: str | None = None,
+               rerun: Sequence[str] = ()) -> dict:
     """Run (or skip) ``stages`` in order; returns ``{name: marker}`` of every stage that is done.
 
-    ``until``: stop after this stage (it and its predecessors are run).
+    ``until``: stop after this stage (it and its predecessors are run). ``rerun``: stage names to clear and
+    recompute (and, by the rules of the module docstring, the stages after them).
     """
-    check_order(stages)
-    if until is not None and until not in [s.name for s in stages]:
-        raise ValueError(f"until: expected one of {[s.name for s in stages]}, got {until!r}")
-    prints: dict[str, str] = {}
-    recomputed: set[str] = set()
-    for i, stage in enumerate(stages, start=1):
-        fp = fingerprint(stage, ctx.config, prints)
-        prints[stage.name] = fp
-        marker_path = ctx.path(stage.name, MARKER)
-        marker = read_json(marker_path) if os.path.isfile(marker_path) else None
-        tag = f"[{i}/{len(stages)}] {stage.name}"
-        stale_inputs = recomputed.intersection(stage.after)
-        if marker is not None and marker.get("fingerprint") == fp and not stale_inputs:
-            ctx.markers[stage.name] = marker
-            ctx.print_fn(f"{tag}: cached ({marker['wall_s']:.1f} s when run) {stage.line(marker['summary'])}")
-        else:
-            if marker is not None:  # inputs changed: the old outputs are stale
-                why = f"{sorted(stale_inputs)} were recomputed" if stale_inputs else "its config changed"
-                ctx.print_fn(f"{tag}: {why}; recomputing")
+    now = code_identity()
+
+    def execute(step: Step) -> dict:
+        stage, decision = step.stage, step.decision
+        if decision.action == "stale":
+            ctx.print_fn(f"{step.tag}: stale ({decision.why}): recomputing")
+            if os.path.isdir(ctx.path(stage.name)):
                 shutil.rmtree(ctx.path(stage.name))
-            recomputed.add(stage.name)
-            ctx.dir(stage.name)
-            start = time.perf_counter()
-            summary = stage.fn(ctx) or {}
-            wall = time.perf_counter() - start
-            summary = _jsonable(summary)
-            marker = {"stage": stage.name, "fingerprint": fp, "seed": seed, "wall_s": wall, "summary": summary,
-                      "line": stage.line(summary), "provenance": provenance()}
-            write_json(marker_path, marker)
-            ctx.markers[stage.name] = marker
-            ctx.print_fn(f"{tag}: done in {wall:.1f} s {marker['line']}")
-        if stage.name == until:
-            break
+        ctx.dir(stage.name)
+        start = time.perf_counter()
+        summary = _jsonable(stage.fn(ctx) or {})
+        wall = time.perf_counter() - start
+        marker = {"stage": stage.name, "fingerprint": decision.fingerprint, "inputs": decision.inputs,
+                  "digest": digest_key(stage, summary) if stage.digest else None, "seed": seed, "wall_s": wall,
+                  "summary": summary, "line": stage.line(summary), "provenance": provenance()}
+        write_json(ctx.path(stage.name, MARKER), marker)
+        ctx.print_fn(f"{step.tag}: done in {wall:.1f} s {marker['line']}")
+        return marker
+
+    for step in walk(stages, ctx.config, ctx.run_dir, execute, until=until, rerun=rerun):
+        ctx.markers[step.stage.name] = step.marker
+        if step.decision.action == "cached":
+            ctx.print_fn(cached_line(step.tag, step.stage, step.marker, now))
     return dict(ctx.markers)
+
+
+def _sha256(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def _jsonable(value):
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
 # ------------------------------------------------------------------------ atomic result files
