@@ -17,10 +17,11 @@ report     report.md and figures                                name
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 from transel_jax.run import (actual, evaluate, finetunes, influence, pool, probe, report_stage, scoring,
                              selection)
-from transel_jax.run.stage import Context, Stage, prepare_run_dir, run_stages
+from transel_jax.run.stage import Context, Stage, check_names, prepare_run_dir, run_stages
 
 _BASE = ("seed", "model_dtype", "data")
 STAGES: tuple[Stage, ...] = (
@@ -46,12 +47,16 @@ def enable_compilation_cache(run_dir: str) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
-def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, print_fn=print) -> dict:
+def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, rerun: Sequence[str] = (),
+        print_fn=print) -> dict:
     """Run every stage of :data:`STAGES` (or up to ``until``) in ``run_dir``; returns {stage: marker}.
 
-    Finished stages with unchanged inputs are skipped; ``fresh`` clears the run directory first.
+    Finished stages with unchanged inputs are skipped; ``fresh`` clears the run directory first; the stages
+    named in ``rerun`` are cleared and recomputed, and so are the stages after them (those after a
+    content-addressed stage only if its digest changes). :mod:`transel_jax.run.stage` has the rules.
     """
+    check_names(STAGES, until, rerun)  # before anything is created
     prepare_run_dir(run_dir, fresh)
     enable_compilation_cache(run_dir)
     ctx = Context(config=config, run_dir=os.path.abspath(run_dir), print_fn=print_fn)
-    return run_stages(STAGES, ctx, seed=int(config.seed), until=until)
+    return run_stages(STAGES, ctx, seed=int(config.seed), until=until, rerun=rerun)
