@@ -1,8 +1,18 @@
-"""``transel run --config configs/demo.py [--workdir DIR] [--fresh] [--until STAGE] [--config.a.b=value]``.
+"""``transel run --config FILE [--workdir DIR] [--fresh] [--until STAGE] [--rerun STAGE ...] [--dry-run]
+[--config.a.b=value ...]``.
 
-Reproduces the papers' studies end to end: source pool, fine-tunes, actual ensemble mIoU, pixel probes,
-scoring, evaluation, selection, factors of influence, report (:mod:`transel_jax.run.pipeline`). Finished
-stages are cached in the run directory and skipped on a rerun; ``--fresh`` starts over.
+Reproduces the papers' studies end to end: source pool, pixel probes, scoring, candidates, fine-tunes, actual
+ensemble mIoU, evaluation, selection, factors of influence, report (:mod:`transel_jax.run.pipeline`).
+Finished stages are cached in the run directory and skipped on a rerun (:mod:`transel_jax.run.stage`).
+
+- ``--fresh``: clear the run directory and start over.
+- ``--until STAGE``: stop after that stage.
+- ``--rerun STAGE [STAGE ...]``: clear those stages and recompute them, and the stages after them (those
+  after a content-addressed stage, e.g. ``candidates``, only if what it computes changed). Use it when a
+  cached stage's line says other code computed it.
+- ``--dry-run``: print the plan (per stage cached / will run / stale and why; the models to train, the
+  fine-tunes and ensembles per target; whether every dataset the config names is there) and exit without
+  training or writing anything: status 2 if a dataset is missing, else 0 (:mod:`transel_jax.run.dryrun`).
 """
 from __future__ import annotations
 
@@ -14,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", default="", help="run directory (default: runs/<config name>)")
     parser.add_argument("--fresh", action="store_true", help="clear the run directory and start over")
     parser.add_argument("--until", default=None, help="stop after this stage")
+    parser.add_argument("--rerun", nargs="+", default=[], metavar="STAGE",
+                        help="clear and recompute these stages (and the stages after them)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what would run, the work and missing data; train and write nothing "
+                             "(exit status 2 if data is missing)")
     parser.set_defaults(config_overrides=[])
     parser.epilog = "Override any config field with --config.group.field=value (typed like the field)."
 
@@ -22,11 +37,16 @@ def main(args: argparse.Namespace) -> int:
     import os
 
     from transel_jax.config import load_config
-    from transel_jax.run import pipeline
 
     config = load_config(args.config, args.config_overrides)
     workdir = args.workdir or os.path.join("runs", config.name)
-    markers = pipeline.run(config, workdir, fresh=args.fresh, until=args.until)
+    if args.dry_run:
+        from transel_jax.run import dryrun
+
+        return dryrun.main(config, workdir, until=args.until, rerun=args.rerun)
+    from transel_jax.run import pipeline
+
+    markers = pipeline.run(config, workdir, fresh=args.fresh, until=args.until, rerun=args.rerun)
     total = sum(m["wall_s"] for m in markers.values())
     print(f"run directory {workdir}: {len(markers)} stages done, {total:.1f} s of stage wall time")
     if "report" in markers:
