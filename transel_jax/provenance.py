@@ -24,7 +24,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def git_commit() -> str | None:
     """The 40-hex commit checked out where the ``transel_jax`` package is imported from, or None.
 

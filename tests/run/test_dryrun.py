@@ -93,7 +93,8 @@ def test_tiny_config_plan_exits_0_and_writes_nothing(tmp_path, capsys):
     assert [line.split(":")[0] for line in stage_lines] == [f"[{i}/{len(STAGES)}] {s.name}"
                                                             for i, s in enumerate(STAGES, start=1)]
     assert all(line.endswith("will run") for line in stage_lines)
-    assert "[%d/%d] finetune: stale (--rerun)" % ([s.name for s in STAGES].index("finetune") + 1, len(STAGES)) in out
+    index = [s.name for s in STAGES].index("finetune") + 1
+    assert f"[{index}/{len(STAGES)}] finetune: stale (--rerun): will run" in out
     assert "MISSING" not in out and "0 missing" in out
     assert list(tmp_path.iterdir()) == []
 
@@ -155,9 +156,14 @@ def test_dry_plan_predicts_what_the_run_does(tmp_path, change, rerun, expect):
 def test_stage_lines_of_each_action(tmp_path):
     calls = []
     run_stages(toy_stages(calls), Context(config=config(1, 2), run_dir=str(tmp_path), print_fn=lambda s: None))
-    os.remove(tmp_path / "join" / "done.json")
+    os.remove(tmp_path / "join" / "done.json")  # as if interrupted
     lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 3), str(tmp_path), lambda s: None)]
     assert lines[0].startswith("[1/4] up: cached (")
     assert lines[1] == "[2/4] pick: stale (config b changed): will run"
     assert lines[2] == "[3/4] fit: pending (runs unless ['pick'] reproduce their digest)"
+    assert lines[3] == "[4/4] join: pending (runs unless ['pick'] reproduce their digest)"
+    lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 2), str(tmp_path), lambda s: None)]
+    assert lines[3] == "[4/4] join: will run (resuming an interrupted attempt)"
+    os.remove(tmp_path / "join" / "started.json")
+    lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 2), str(tmp_path), lambda s: None)]
     assert lines[3] == "[4/4] join: will run"

@@ -131,7 +131,8 @@ def test_cached_line_says_when_other_code_computed_the_stage(tmp_path, monkeypat
     lines = []
     monkeypatch.setattr(stage_module, "code_identity", _identity("0.1.0", old))
     run(tmp_path, rec, make_config(), lines)
-    assert lines[0] == "[1/3] first: cached (%.1f s when run) v=1" % read_json(tmp_path / "first" / MARKER)["wall_s"]
+    wall = read_json(tmp_path / "first" / MARKER)["wall_s"]
+    assert lines[0] == f"[1/3] first: cached ({wall:.1f} s when run) v=1"
     lines = []
     monkeypatch.setattr(stage_module, "code_identity", _identity("0.1.0", new))
     run(tmp_path, rec, make_config(), lines)
@@ -220,6 +221,31 @@ def test_interrupted_stage_resumes_without_losing_finished_items(tmp_path):
     assert not os.path.exists(tmp_path / "work" / MARKER)
     run_stages((Stage("work", flaky, ()),), ctx)
     assert calls == ["item0", "item1"] and os.path.exists(tmp_path / "work" / MARKER)
+
+
+def test_interrupted_stage_restarts_when_its_inputs_changed(tmp_path):
+    rec = Recorder()
+
+    def partial(ctx):  # writes one work item, then is interrupted
+        write_json(os.path.join(ctx.dir("second"), "item0.json"), {"b": ctx.config.b.y})
+        raise KeyboardInterrupt
+
+    def run_with(second, config, lines=None):
+        chain = (stages(rec)[0], Stage("second", second, ("b",), ("first",)))
+        ctx = Context(config=config, run_dir=str(tmp_path), print_fn=lines.append if lines is not None else print)
+        return run_stages(chain, ctx)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_with(partial, make_config(b=2))
+    lines = []
+    run_with(rec.stage("second"), make_config(b=3), lines)  # other inputs: the item of b=2 is stale
+    assert not (tmp_path / "second" / "item0.json").exists()
+    assert "second: stale (config b changed): recomputing" in lines[1]
+    with pytest.raises(KeyboardInterrupt):
+        run_with(partial, make_config(a=1, b=4))
+    run_with(rec.stage("second"), make_config(a=2, b=4))  # first recomputed: second's leftovers are stale
+    assert not (tmp_path / "second" / "item0.json").exists()
+    assert rec.calls == ["first", "second", "first", "second"]
 
 
 def test_fresh_clears_run_directories_only(tmp_path):

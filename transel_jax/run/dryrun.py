@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from transel_jax.provenance import code_identity
 from transel_jax.run import datasets, plan
@@ -42,7 +42,7 @@ def stage_line(step: Step) -> str:
     if action == "cached":
         return cached_line(step.tag, step.stage, step.marker, code_identity())
     if action == "run":
-        return f"{step.tag}: will run"
+        return f"{step.tag}: will run" + (f" ({why})" if why != "not run yet" else "")
     if action == "pending":
         return f"{step.tag}: pending ({why})"
     return f"{step.tag}: stale ({why}): will run"
@@ -105,22 +105,26 @@ def work(config) -> Work:
 
 
 def work_lines(w: Work) -> list[str]:
+    """The work part of the plan, one line per quantity."""
+    pool = f"pool models to train: {w.generic + w.candidates} ({w.generic} generic + {w.candidates} candidates)"
+    if w.b1l:
+        pool += f", + {len(w.targets)} B1L (selection.larger_model; 1 per target) and a generic model of its kind"
+    parts = [f"{w.kept} kept candidates"]
+    parts += ["1 generic model (influence baseline)"] if w.influence_generic else []
+    parts += ["1 B1L"] if w.b1l else []
     per_target = w.kept + w.influence_generic + w.b1l
-    parts = [f"{w.kept} kept candidates"] + (["1 generic model (influence baseline)"] if w.influence_generic
-                                             else []) + (["1 B1L"] if w.b1l else [])
-    lines = [
-        f"pool models to train: {w.generic + w.candidates} ({w.generic} generic + {w.candidates} candidates)"
-        + (f", + {len(w.targets)} B1L (selection.larger_model; 1 per target) and the generic model of its "
-           "architecture" if w.b1l else ""),
+    finetunes = f"fine-tunes per target: {per_target} ({' + '.join(parts)})"
+    if w.extra_at_most:
+        finetunes += f", + at most {w.extra_at_most} outside the kept ones (influence sources, selected members, B1)"
+    s = w.ensemble_size
+    return [
+        pool,
         f"targets: {len(w.targets)} ({', '.join(w.targets)})",
-        f"fine-tunes per target: {per_target} ({' + '.join(parts)})"
-        + (f", + at most {w.extra_at_most} outside the kept ones (influence sources, selected members, B1)"
-           if w.extra_at_most else "") + f"; {per_target * len(w.targets)} in all",
-        f"ensembles per target (S={w.ensemble_size}): {w.scored:,} scored (C({w.candidates}, {w.ensemble_size})), "
-        f"{w.evaluated:,} evaluated (C({w.kept}, {w.ensemble_size}))",
+        f"{finetunes}; {per_target * len(w.targets)} in all",
+        (f"ensembles per target (S={s}): {w.scored:,} scored (C({w.candidates}, {s})), "
+         f"{w.evaluated:,} evaluated (C({w.kept}, {s}))"),
         f"probe seeds: {len(w.probe_seeds)} ({', '.join(map(str, w.probe_seeds))})",
     ]
-    return lines
 
 
 # ------------------------------------------------------------------------ data

@@ -17,7 +17,10 @@ The rules (one function, :func:`decide`, applies them for a run and for a dry ru
 - a stage whose marker has the same fingerprint is skipped (``cached``);
 - a stage whose fingerprint changed is ``stale``: its directory is cleared and it is recomputed; so are
   the stages after it, since their fingerprints contain its key;
-- a stage without a marker runs; a stage named in ``rerun`` is cleared and recomputed;
+- a stage without a marker runs, resuming what an interrupted attempt with the same fingerprint left in
+  its directory (``started.json`` records the attempt's fingerprint; another fingerprint, or a stage
+  before it that runs again, makes those leftovers stale); a stage named in ``rerun`` is cleared and
+  recomputed;
 - a stage that runs, for whatever reason, makes the stages after it run too (their inputs were rewritten),
   unless it is content-addressed: then they rerun only if its digest changed. So when a probe change
   recomputes the per-target candidate lists but they come out the same, the fine-tunes after them stay
@@ -30,7 +33,7 @@ written by another transel_jax version or git commit says so on its line (``--re
 
 A stage interrupted before its marker was written is resumed: its directory is kept, so the work items it
 finished (each written atomically, see :func:`write_json` / :func:`write_npz`) are found again and not
-recomputed.
+recomputed, as long as its inputs are those it was started with.
 """
 from __future__ import annotations
 
@@ -40,13 +43,14 @@ import json
 import os
 import shutil
 import time
-from typing import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from transel_jax.provenance import code_identity, provenance
 
 MARKER = "done.json"
+STARTED = "started.json"  # {"fingerprint", "inputs"} of the attempt that is filling the stage's directory
 RUN_MARKER = "transel_run.json"  # marks a directory as a run directory (so --fresh may clear it)
 
 
@@ -155,7 +159,8 @@ class Decision:
     """What happens to one stage.
 
     Attributes:
-      action: ``"cached"`` (skipped), ``"run"`` (no marker: run, resuming what its directory holds),
+      action: ``"cached"`` (skipped), ``"run"`` (no marker: run, resuming what an interrupted attempt with
+        the same fingerprint left),
         ``"stale"`` (clear its directory and recompute) or ``"pending"`` (dry run only: it depends on the
         result of a content-addressed stage that has yet to run).
       fingerprint: None when an upstream key is unknown.
@@ -169,24 +174,27 @@ class Decision:
     inputs: dict | None = None
 
 
-def decide(stage: Stage, config, links: Mapping[str, Link], marker: dict | None, rerun: bool = False) -> Decision:
+def decide(stage: Stage, config, links: Mapping[str, Link], marker: dict | None, rerun: bool = False,
+           started: dict | None = None) -> Decision:
     """Apply the rules of the module docstring to ``stage``, given the links of the stages before it, its
-    marker (None if absent) and whether ``--rerun`` names it."""
+    marker and its ``started.json`` record (None if absent) and whether ``--rerun`` names it."""
     forced = sorted(u for u in stage.after if links[u].reran)
     unknown = sorted(u for u in stage.after if links[u].key is None)
     payload = None if unknown else inputs(stage, config, {u: links[u].key for u in stage.after})
     fp = None if payload is None else _sha256(payload)
+    record = marker if marker is not None else started  # the finished, else the interrupted, attempt
     if rerun:
         return Decision("stale", fp, "--rerun", payload)
-    if marker is None:
+    if record is None:
         return Decision("run", fp, "not run yet", payload)
     if forced:
         return Decision("stale", fp, f"{forced} recomputed before it", payload)
     if unknown:
         return Decision("pending", None, f"runs unless {unknown} reproduce their digest", None)
-    if marker.get("fingerprint") == fp:
-        return Decision("cached", fp, "", payload)
-    return Decision("stale", fp, _what_changed(marker.get("inputs"), payload), payload)
+    if record.get("fingerprint") == fp:
+        return Decision("cached", fp, "", payload) if marker is not None else Decision(
+            "run", fp, "resuming an interrupted attempt", payload)
+    return Decision("stale", fp, _what_changed(record.get("inputs"), payload), payload)
 
 
 def _what_changed(old: dict | None, new: dict) -> str:
@@ -283,8 +291,8 @@ def walk(stages: Sequence[Stage], config, run_dir: str, execute: Callable[[Step]
     check_names(stages, until, rerun)
     links: dict[str, Link] = {}
     for index, stage in enumerate(stages, start=1):
-        marker = read_marker(run_dir, stage.name)
-        decision = decide(stage, config, links, marker, stage.name in rerun)
+        marker, started = read_marker(run_dir, stage.name), read_marker(run_dir, stage.name, STARTED)
+        decision = decide(stage, config, links, marker, stage.name in rerun, started)
         step = Step(index, len(stages), stage, decision, marker)
         if decision.action == "cached":
             links[stage.name] = link(stage, decision.fingerprint, marker["summary"], ran=False)
@@ -299,9 +307,9 @@ def walk(stages: Sequence[Stage], config, run_dir: str, execute: Callable[[Step]
             break
 
 
-def read_marker(run_dir: str, name: str) -> dict | None:
-    """The marker of stage ``name`` in ``run_dir``, or None."""
-    path = os.path.join(run_dir, name, MARKER)
+def read_marker(run_dir: str, name: str, file: str = MARKER) -> dict | None:
+    """The marker (or another record, e.g. :data:`STARTED`) of stage ``name`` in ``run_dir``, or None."""
+    path = os.path.join(run_dir, name, file)
     return read_json(path) if os.path.isfile(path) else None
 
 
@@ -337,6 +345,7 @@ def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: s
             if os.path.isdir(ctx.path(stage.name)):
                 shutil.rmtree(ctx.path(stage.name))
         ctx.dir(stage.name)
+        write_json(ctx.path(stage.name, STARTED), {"fingerprint": decision.fingerprint, "inputs": decision.inputs})
         start = time.perf_counter()
         summary = _jsonable(stage.fn(ctx) or {})
         wall = time.perf_counter() - start
