@@ -1,5 +1,6 @@
 """`transel run --dry-run`: the plan agrees with what a run then does, counts the work, finds missing data,
 exits 2 on missing data, and writes nothing."""
+import dataclasses
 import importlib.util
 import itertools
 import os
@@ -153,6 +154,16 @@ def test_dry_plan_predicts_what_the_run_does(tmp_path, change, rerun, expect):
     assert pending & set(calls) == (pending if change[1] % 2 else set())
 
 
+def test_a_stage_stale_whatever_the_awaited_digest_is_called_stale(tmp_path):
+    calls = []
+    stages = toy_stages(calls)
+    run_stages(stages, Context(config=config(1, 2), run_dir=str(tmp_path), print_fn=lambda s: None))
+    bumped = stages[:2] + (dataclasses.replace(stages[2], version=2),) + stages[3:]
+    steps = list(walk(bumped, config(1, 4), str(tmp_path), lambda s: None))
+    assert [s.decision.action for s in steps] == ["cached", "stale", "stale", "pending"]
+    assert steps[2].decision.why == "version 1 -> 2"
+
+
 def test_stage_lines_of_each_action(tmp_path):
     calls = []
     run_stages(toy_stages(calls), Context(config=config(1, 2), run_dir=str(tmp_path), print_fn=lambda s: None))
@@ -160,10 +171,15 @@ def test_stage_lines_of_each_action(tmp_path):
     lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 3), str(tmp_path), lambda s: None)]
     assert lines[0].startswith("[1/4] up: cached (")
     assert lines[1] == "[2/4] pick: stale (config b changed): will run"
-    assert lines[2] == "[3/4] fit: pending (runs unless ['pick'] reproduce their digest)"
-    assert lines[3] == "[4/4] join: pending (runs unless ['pick'] reproduce their digest)"
+    assert lines[2] == "[3/4] fit: pending (runs unless pick reproduces its digest)"
+    assert lines[3] == "[4/4] join: pending (runs unless pick reproduces its digest)"
     lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 2), str(tmp_path), lambda s: None)]
     assert lines[3] == "[4/4] join: will run (resuming an interrupted attempt)"
+    lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(2, 3), str(tmp_path), lambda s: None,
+                                                rerun=("up",))]
+    assert lines[1] == "[2/4] pick: stale (['up'] recomputed before it): will run"
+    assert lines[2] == "[3/4] fit: pending (runs unless pick reproduces its digest)"
+    assert lines[3] == "[4/4] join: stale (['up'] recomputed before it): will run"
     os.remove(tmp_path / "join" / "started.json")
     lines = [dryrun.stage_line(s) for s in walk(toy_stages(calls), config(1, 2), str(tmp_path), lambda s: None)]
     assert lines[3] == "[4/4] join: will run"

@@ -92,6 +92,9 @@ def test_version_bump_recomputes_that_stage_and_everything_downstream(tmp_path):
     assert read_json(tmp_path / "second" / MARKER)["inputs"]["version"] == 2
     run(tmp_path, rec, make_config(), version=2)
     assert rec.calls[5:] == []
+    lines = []
+    run(tmp_path, rec, make_config(), lines)  # back to 1 is a change too
+    assert rec.calls[5:] == ["second", "third"] and "stale (version 2 -> 1)" in lines[1]
     with pytest.raises(ValueError, match="version: expected an int >= 1"):
         Stage("x", lambda ctx: {}, (), version=0)
 

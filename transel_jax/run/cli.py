@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="Python config file with get_config()")
     parser.add_argument("--workdir", default="", help="run directory (default: runs/<config name>)")
     parser.add_argument("--fresh", action="store_true", help="clear the run directory and start over")
-    parser.add_argument("--until", default=None, help="stop after this stage")
+    parser.add_argument("--until", default=None, metavar="STAGE", help="stop after this stage")
     parser.add_argument("--rerun", nargs="+", default=[], metavar="STAGE",
                         help="clear and recompute these stages (and the stages after them)")
     parser.add_argument("--dry-run", action="store_true",

@@ -108,7 +108,7 @@ def work_lines(w: Work) -> list[str]:
     """The work part of the plan, one line per quantity."""
     pool = f"pool models to train: {w.generic + w.candidates} ({w.generic} generic + {w.candidates} candidates)"
     if w.b1l:
-        pool += f", + {len(w.targets)} B1L (selection.larger_model; 1 per target) and a generic model of its kind"
+        pool += f", + {len(w.targets)} B1L (selection.larger_model; 1 per target) and its architecture's generic model"
     parts = [f"{w.kept} kept candidates"]
     parts += ["1 generic model (influence baseline)"] if w.influence_generic else []
     parts += ["1 B1L"] if w.b1l else []

@@ -7,8 +7,8 @@ A :class:`Stage` reads the config groups it names in ``config_keys`` and the out
     {"stage", "fingerprint", "inputs", "digest", "seed", "wall_s", "summary", "line",
      "provenance": {time, command, versions, git_commit, ...}}
 
-where ``inputs = {stage name, version, the JSON of config[k] for k in config_keys, the key of every stage in
-after}`` and ``fingerprint = sha256(json(inputs))``. A stage's *key* (what the stages after it fold in) is
+where ``inputs = {stage name, version (if not 1), the JSON of config[k] for k in config_keys, the key of
+every stage in after}`` and ``fingerprint = sha256(json(inputs))``. A stage's *key* (what the stages after it fold in) is
 its fingerprint, or, for a content-addressed stage (``digest`` set), ``"digest:" + sha256(json(
 digest(summary)))``: a digest of what it computed instead of what it was asked.
 
@@ -67,7 +67,8 @@ class Stage:
       line: ``summary -> str``, the one-line summary printed when the stage finishes or is skipped.
       version: part of the fingerprint; bump it when a change of code changes the stage's results.
       digest: ``summary -> JSON-able``, set for a content-addressed stage: everything the stages after it
-        read of its outputs must be a function of ``digest(summary)`` (module docstring).
+        read of its outputs must be a function of ``digest(summary)`` (module docstring), and a stage
+        after it that also reads its upstream stages must name them in its own ``after``.
     """
 
     name: str
@@ -111,16 +112,22 @@ class Context:
 
 
 def inputs(stage: Stage, config, upstream: Mapping[str, str]) -> dict:
-    """What a stage's fingerprint covers: ``{stage, version, config: {k: config[k]}, after: {u: key of u}}``."""
+    """What a stage's fingerprint covers: ``{stage, version, config: {k: config[k]}, after: {u: key of u}}``.
+
+    ``version`` is left out while it is 1, so the run directories written before stages had versions keep
+    their fingerprints (and their cached results).
+    """
     missing = [k for k in stage.config_keys if k not in config]
     if missing:
         raise ValueError(f"config: stage {stage.name!r} needs the groups {list(stage.config_keys)}, missing {missing}")
-    return {
+    payload = {
         "stage": stage.name,
-        "version": stage.version,
         "config": {k: _jsonable(config[k]) for k in stage.config_keys},
         "after": {name: upstream[name] for name in stage.after},
     }
+    if stage.version != 1:
+        payload["version"] = stage.version
+    return payload
 
 
 def fingerprint(stage: Stage, config, upstream: Mapping[str, str]) -> str:
@@ -141,17 +148,27 @@ class Link:
       key: folded into their fingerprints (its fingerprint or :func:`digest_key`); None while unknown (in a
         dry run, a content-addressed stage that has yet to run, or a stage after one).
       reran: it runs in this invocation and is not content-addressed, so the stages after it must run too.
+      waits_on: while ``key`` is unknown, the content-addressed stages yet to run whose digest it awaits.
     """
 
     key: str | None
     reran: bool
+    waits_on: tuple[str, ...] = ()
 
 
-def link(stage: Stage, fp: str | None, summary: dict | None, ran: bool) -> Link:
-    """The :class:`Link` of a stage with fingerprint ``fp`` and ``summary`` (None: not known yet)."""
+def link(stage: Stage, fp: str | None, summary: dict | None, ran: bool, links: Mapping[str, Link]) -> Link:
+    """The :class:`Link` of a stage with fingerprint ``fp`` (None: not known yet, then ``links`` of the
+    stages before it say what it awaits) and ``summary`` (None: not known yet)."""
     if stage.digest is None:
-        return Link(fp, ran)
-    return Link(None if summary is None else digest_key(stage, summary), False)
+        return Link(fp, ran, waits_on(stage, links) if fp is None else ())
+    if summary is None:
+        return Link(None, False, (stage.name,))
+    return Link(digest_key(stage, summary), False)
+
+
+def waits_on(stage: Stage, links: Mapping[str, Link]) -> tuple[str, ...]:
+    """The content-addressed stages yet to run whose digests ``stage``'s fingerprint awaits."""
+    return tuple(sorted({w for u in stage.after if links[u].key is None for w in links[u].waits_on}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +207,15 @@ def decide(stage: Stage, config, links: Mapping[str, Link], marker: dict | None,
     if forced:
         return Decision("stale", fp, f"{forced} recomputed before it", payload)
     if unknown:
-        return Decision("pending", None, f"runs unless {unknown} reproduce their digest", None)
+        old = record.get("inputs")
+        if isinstance(old, dict):  # stale whatever the awaited digests: with the old keys put in, still new
+            assumed = {u: links[u].key if u not in unknown else old.get("after", {}).get(u) for u in stage.after}
+            payload = inputs(stage, config, assumed)
+            if _sha256(payload) != record.get("fingerprint"):
+                return Decision("stale", None, _what_changed(old, payload), None)
+        waits = waits_on(stage, links)
+        what = f"{waits[0]} reproduces its digest" if len(waits) == 1 else f"{', '.join(waits)} reproduce theirs"
+        return Decision("pending", None, f"runs unless {what}", None)
     if record.get("fingerprint") == fp:
         return Decision("cached", fp, "", payload) if marker is not None else Decision(
             "run", fp, "resuming an interrupted attempt", payload)
@@ -201,8 +226,8 @@ def _what_changed(old: dict | None, new: dict) -> str:
     if not isinstance(old, dict):
         return "its inputs changed"
     changes = []
-    if old.get("version", 1) != new["version"]:
-        changes.append(f"version {old.get('version', 1)} -> {new['version']}")
+    if old.get("version", 1) != new.get("version", 1):
+        changes.append(f"version {old.get('version', 1)} -> {new.get('version', 1)}")
     groups = sorted(k for k in set(new["config"]) | set(old.get("config", {}))
                     if old.get("config", {}).get(k) != new["config"].get(k))
     if groups:
@@ -295,13 +320,13 @@ def walk(stages: Sequence[Stage], config, run_dir: str, execute: Callable[[Step]
         decision = decide(stage, config, links, marker, stage.name in rerun, started)
         step = Step(index, len(stages), stage, decision, marker)
         if decision.action == "cached":
-            links[stage.name] = link(stage, decision.fingerprint, marker["summary"], ran=False)
+            links[stage.name] = link(stage, decision.fingerprint, marker["summary"], False, links)
         elif decision.action == "pending":
-            links[stage.name] = Link(None, False)
+            links[stage.name] = link(stage, None, None, False, links)
         else:
             step = dataclasses.replace(step, marker=execute(step))
             summary = step.marker["summary"] if step.marker is not None else None
-            links[stage.name] = link(stage, decision.fingerprint, summary, ran=True)
+            links[stage.name] = link(stage, decision.fingerprint, summary, True, links)
         yield step
         if stage.name == until:
             break
