@@ -176,10 +176,9 @@ class Decision:
     """What happens to one stage.
 
     Attributes:
-      action: ``"cached"`` (skipped), ``"run"`` (no marker: run, resuming what an interrupted attempt with
-        the same fingerprint left),
-        ``"stale"`` (clear its directory and recompute) or ``"pending"`` (dry run only: it depends on the
-        result of a content-addressed stage that has yet to run).
+      action: ``"cached"`` (skipped); ``"run"`` (no marker: run, resuming what an interrupted attempt with
+        the same fingerprint left); ``"stale"`` (clear its directory and recompute); ``"pending"`` (dry run
+        only: it runs unless a content-addressed stage yet to run reproduces its digest).
       fingerprint: None when an upstream key is unknown.
       why: the reason, for the printed line.
       inputs: what the fingerprint covers (:func:`inputs`), recorded in the marker; None when unknown.
@@ -207,19 +206,25 @@ def decide(stage: Stage, config, links: Mapping[str, Link], marker: dict | None,
     if forced:
         return Decision("stale", fp, f"{forced} recomputed before it", payload)
     if unknown:
-        old = record.get("inputs")
-        if isinstance(old, dict):  # stale whatever the awaited digests: with the old keys put in, still new
-            assumed = {u: links[u].key if u not in unknown else old.get("after", {}).get(u) for u in stage.after}
-            payload = inputs(stage, config, assumed)
-            if _sha256(payload) != record.get("fingerprint"):
-                return Decision("stale", None, _what_changed(old, payload), None)
-        waits = waits_on(stage, links)
-        what = f"{waits[0]} reproduces its digest" if len(waits) == 1 else f"{', '.join(waits)} reproduce theirs"
-        return Decision("pending", None, f"runs unless {what}", None)
+        return _undecided(stage, config, links, record)
     if record.get("fingerprint") == fp:
         return Decision("cached", fp, "", payload) if marker is not None else Decision(
             "run", fp, "resuming an interrupted attempt", payload)
     return Decision("stale", fp, _what_changed(record.get("inputs"), payload), payload)
+
+
+def _undecided(stage: Stage, config, links: Mapping[str, Link], record: dict) -> Decision:
+    """Dry run, some upstream key unknown: ``stale`` if the stage is stale even with the unknown keys as they
+    were when ``record`` was written, else ``pending``."""
+    old = record.get("inputs")
+    if isinstance(old, dict):
+        assumed = {u: old.get("after", {}).get(u) if links[u].key is None else links[u].key for u in stage.after}
+        payload = inputs(stage, config, assumed)
+        if _sha256(payload) != record.get("fingerprint"):
+            return Decision("stale", None, _what_changed(old, payload))
+    waits = waits_on(stage, links)
+    what = f"{waits[0]} reproduces its digest" if len(waits) == 1 else f"{', '.join(waits)} reproduce theirs"
+    return Decision("pending", None, f"runs unless {what}")
 
 
 def _what_changed(old: dict | None, new: dict) -> str:
@@ -267,7 +272,7 @@ def cached_line(tag: str, stage: Stage, marker: dict, now: Mapping[str, str | No
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One stage of a walk: its 1-based ``index`` of ``total``, the decision and its marker afterwards (the
-    cached or new one; the old one or None in a dry run)."""
+    cached or the new one; in a dry run, None for a stage that would run)."""
 
     index: int
     total: int
