@@ -54,6 +54,12 @@ def get_config() -> ml_collections.ConfigDict:
         "feature_pixels": 1500,
         "pca_dims": 32,
         "ensemble_size": 3,
+        # the correlation study's candidates per target (000 Sec. 4.1 keeps 15 of 64): 0 = the whole pool;
+        # else the `good_candidates` most frequent in each ensemble metric's `top_ensembles` top-ranked
+        # ensembles, plus random ones (transel_jax/run/candidates.py)
+        "candidates": 0,
+        "good_candidates": 5,
+        "top_ensembles": 10,
     })
     c.selection = ml_collections.ConfigDict({
         "metric": "soft_iou_eep",

@@ -22,7 +22,8 @@ def run_dir(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("tiny_run"))
     lines = []
     pipeline.run(load_config(CONFIG), path, print_fn=lines.append)
-    assert [line.split(":")[0] for line in lines] == [f"[{i}/9] {s.name}" for i, s in
+    n = len(pipeline.STAGES)
+    assert [line.split(":")[0] for line in lines] == [f"[{i}/{n}] {s.name}" for i, s in
                                                       enumerate(pipeline.STAGES, start=1)]
     return path
 
@@ -69,8 +70,16 @@ def test_tables_and_figures(run_dir):
     ens = json.load(open(os.path.join(run_dir, "evaluate", "ensemble.json")))
     assert set(ens["weighted_tau"]["mean"]) == {"ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
     actual = read_npz(os.path.join(run_dir, "actual", "syn_underwater_murky.npz"))
-    assert actual["ensembles"].shape == (4, 3) and np.all((actual["miou"] > 0) & (actual["miou"] <= 1))
+    kept = json.load(open(os.path.join(run_dir, "candidates", "kept.json")))["syn_underwater_murky"]
+    assert len(kept) == 3 and actual["candidates"].shape == (3,) and actual["single"].shape == (3,)
+    assert actual["ensembles"].shape == (3, 2) and np.all((actual["miou"] > 0) & (actual["miou"] <= 1))
+    assert set(actual["ensembles"].ravel()) == set(actual["candidates"])
+    tuned = sorted(os.path.basename(os.path.dirname(p)) for p in
+                   glob.glob(os.path.join(run_dir, "finetune", "syn_underwater_murky", "*", "record.json")))
     selection = json.load(open(os.path.join(run_dir, "selection", "results.json")))["syn_underwater_murky"]
+    # the finetune stage tunes the kept candidates; selection and influence add what they need from the pool
+    assert set(kept) | set(selection["members"]) | {selection["b1"]} <= set(tuned)
+    assert "syn_consumer_broad.resnet_tiny.pretrain" in tuned  # the influence baseline
     assert set(selection["gain"]) == {"b1", "average", "best_member", "worst_member", "b1l"}
     assert selection["b1l"] == selection["b1"]  # same dataset, init and (in this config) architecture
     assert selection["miou"]["b1l"] == pytest.approx(selection["miou"]["b1"], abs=1e-6)  # training is deterministic
@@ -86,6 +95,7 @@ def test_rerun_through_the_cli_recomputes_only_what_is_missing(run_dir, capsys):
     argv = ["run", "--config", CONFIG, "--workdir", run_dir]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count(": cached") == 8 and "[9/9] report: done" in out
+    n = len(pipeline.STAGES)
+    assert out.count(": cached") == n - 1 and f"[{n}/{n}] report: done" in out
     assert cli.main(argv) == 0
-    assert capsys.readouterr().out.count(": cached") == 9
+    assert capsys.readouterr().out.count(": cached") == n

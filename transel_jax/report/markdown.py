@@ -79,14 +79,22 @@ def make_figures(data: dict, out_dir: str) -> dict[str, str]:
     return paths
 
 
+def _evaluated(config: dict) -> str:
+    probe = config.get("probe", {})
+    if not probe.get("candidates"):
+        return "every ensemble of the whole pool"
+    return (f"every ensemble of {probe['candidates']} candidates kept per target: the {probe['good_candidates']} "
+            f"most frequent in the metrics' top-{probe['top_ensembles']} ensembles, the rest at random")
+
+
 def render(data: dict, figure_paths: dict[str, str]) -> str:
     """The markdown text of the report."""
     ens, single = data["ensemble_metrics"], data["single_metrics"]
     md = [f"# {data['title']}", "", "## Verdict", "", *[f"- {v}" for v in verdicts(data)], ""]
     md += ["## Ensemble transferability (000 Sec. 4)", "",
-           f"Weighted Kendall tau between each metric's scores and the actual mIoU of all "
-           f"{len(next(iter(data['scatter'].values()))['actual'])} candidate ensembles, mean ± std over probe "
-           f"seeds {list(data['seeds'])}:", "", tables.measure_table(data["ensemble_eval"]["weighted_tau"], ens), ""]
+           f"Weighted Kendall tau between each metric's scores and the actual mIoU of the "
+           f"{len(next(iter(data['scatter'].values()))['actual'])} evaluated ensembles per target "
+           f"({_evaluated(data['config'])}), mean ± std over probe seeds {list(data['seeds'])}:", "", tables.measure_table(data["ensemble_eval"]["weighted_tau"], ens), ""]
     for measure in ("kendall_tau", "pearson", "relative_top1"):
         md += [f"{measure}:", "", tables.measure_table(data["ensemble_eval"][measure], ens), ""]
     md += [f"![weighted tau]({figure_paths['weighted_tau_ensembles']})", ""]

@@ -1,12 +1,13 @@
-"""Stage ``actual``: the real test mIoU of every candidate ensemble (papers/000 Sec. 4.1).
+"""Stage ``actual``: the real test mIoU of every evaluated ensemble (papers/000 Sec. 4.1).
 
 The prediction of ensemble e = (s_1..s_S) at a pixel is argmax_c (1/S) sum_k softmax(z_{s_k})[c] of its
 members' fine-tuned logits; its actual mIoU is the mIoU of those predictions over the target's test set.
-All C(N, S) ensembles are scored from the stored test logits: images are processed in chunks, member
-probabilities are computed once per chunk ([N, m, K]), and a jitted kernel maps over ensembles (a few at
-a time) to accumulate each ensemble's [K, K] confusion matrix. ``actual/<target>.npz`` holds
-``ensembles`` int32 [E, S] (indices into pool/sources.json), ``miou`` float64 [E] and ``single`` float64
-[N] (each candidate's own fine-tuned test mIoU).
+Every C(K, S) ensemble of the target's K kept candidates (:mod:`.candidates`) is evaluated from the stored
+test logits: images are processed in chunks, member probabilities are computed once per chunk ([K, m, C]),
+and a jitted kernel maps over ensembles (a few at a time) to accumulate each ensemble's [C, C] confusion
+matrix. ``actual/<target>.npz`` holds ``candidates`` int [K] (indices into pool/sources.json),
+``ensembles`` int [E, S] (indices into pool/sources.json, rows in lexicographic order), ``miou`` float64 [E]
+and ``single`` float64 [K] (each kept candidate's own fine-tuned test mIoU).
 """
 from __future__ import annotations
 
@@ -73,21 +74,26 @@ def _pad(x, pad: int, value=0.0):
 
 
 def run_actual(ctx: Context) -> dict:
+    from transel_jax.run import candidates
+
     config = ctx.config
     ids = [r["id"] for r in pool.sources(ctx)]
     size = config.probe.ensemble_size
-    if len(ids) < size:
-        raise ValueError(f"config.probe.ensemble_size: expected at most the {len(ids)} candidates, got {size}")
-    members = all_ensembles(len(ids), size)
-    table = finetunes.test_miou(ctx)
-    best = []
+    best, counts = [], []
     for target in tqdm(plan.check_targets(config), desc="actual ensemble mIoU", unit="target"):
-        logits = [finetunes.load_logits(ctx, target, i) for i in ids]
+        kept = candidates.kept_indices(ctx, target, ids)
+        if len(kept) < size:
+            raise ValueError(f"config.probe.ensemble_size: expected at most the {len(kept)} candidates of "
+                             f"{target}, got {size}")
+        members = all_ensembles(len(kept), size)
+        logits = [finetunes.load_logits(ctx, target, ids[i]) for i in kept]
         mious = ensemble_mious(logits, finetunes.load_labels(ctx, target), members)
-        write_npz(ctx.path("actual", f"{target}.npz"), ensembles=members, miou=mious,
-                  single=np.array([table[target][i] for i in ids]))
+        single = [finetunes.load_record(ctx, target, ids[i])["test_miou"] for i in kept]
+        write_npz(ctx.path("actual", f"{target}.npz"), candidates=kept, ensembles=kept[members], miou=mious,
+                  single=np.array(single, np.float64))
         best.append(float(mious.max()))
-    return {"ensembles": int(members.shape[0]), "size": size, "best_miou_mean": float(np.mean(best))}
+        counts.append(int(members.shape[0]))
+    return {"ensembles": max(counts), "size": size, "best_miou_mean": float(np.mean(best))}
 
 
 def line(summary: dict) -> str:

@@ -3,8 +3,9 @@
 Per target, metric and probe seed, the correlations of :mod:`transel_jax.evaluation` (weighted Kendall
 tau as ``scipy.stats.weightedtau(actual, predicted)``, Kendall tau, Pearson) between the scores and
 
-- the actual ensemble mIoU of every candidate ensemble (the 000 Sec. 4 study), and
-- the single fine-tuned mIoU of every candidate (the PARC-style single-model study),
+- the actual ensemble mIoU of every evaluated ensemble (the 000 Sec. 4 study: the ensembles of each
+  target's kept candidates, :mod:`.candidates`; their scores are those of the whole-pool scoring), and
+- the single fine-tuned mIoU of every kept candidate (the PARC-style single-model study),
 
 plus relative top-1 (actual of the top-scored candidate / best actual). A correlation with a constant
 side (e.g. a metric that scores every candidate alike) is undefined; it is recorded as 0, "no ranking
@@ -32,6 +33,30 @@ def measure(name: str, truth, scores) -> float:
     return evaluation.CORRELATIONS[name](truth, scores)
 
 
+def ensemble_rows(scored: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
+    """int [E'] the row of ``scored`` (int [E, S] member indices) of each row of ``evaluated`` [E', S]."""
+    row = {tuple(sorted(e)): i for i, e in enumerate(np.asarray(scored).tolist())}
+    try:
+        return np.array([row[tuple(sorted(e))] for e in np.asarray(evaluated).tolist()], np.int64)
+    except KeyError as missing:
+        raise ValueError(f"evaluated: ensemble {list(missing.args[0])} was not scored") from None
+
+
+def aligned(ctx: Context, target: str, seed: int) -> tuple[dict, dict]:
+    """(actual, scores) of ``target`` restricted to what was evaluated.
+
+    actual: the ``actual`` stage's arrays; scores: the probe seed's scoring arrays with every ``ens_*`` taken
+    at the evaluated ensembles (aligned with ``actual["miou"]``) and every ``single_*`` at the kept
+    candidates (aligned with ``actual["single"]``).
+    """
+    act = actual.load(ctx, target)
+    raw = scoring.load(ctx, target, seed)
+    rows = ensemble_rows(raw["ensembles"], act["ensembles"])
+    scores = {k: (v[rows] if k.startswith("ens_") else v[act["candidates"]] if k.startswith("single_") else v)
+              for k, v in raw.items()}
+    return act, scores
+
+
 def study(truth: dict, scores: dict, metrics) -> dict:
     """{measure: {target | "mean": {metric: (mean, std)}}}.
 
@@ -51,9 +76,9 @@ def run_evaluate(ctx: Context) -> dict:
     seeds = [int(s) for s in ctx.config.probe.seeds]
     truth_ens, truth_single, ens, single = {}, {}, {}, {}
     for t in targets:
+        runs = [aligned(ctx, t, s)[1] for s in seeds]
         act = actual.load(ctx, t)
         truth_ens[t], truth_single[t] = act["miou"], act["single"]
-        runs = [scoring.load(ctx, t, s) for s in seeds]
         ens[t] = [{m: r[f"ens_{m}"] for m in scoring.ENSEMBLE} for r in runs]
         single[t] = [{m: r[f"single_{m}"] for m in scoring.SINGLE} for r in runs]
     ens_table = study(truth_ens, ens, scoring.ENSEMBLE)

@@ -1,10 +1,16 @@
-"""Stage ``finetune``: fine-tune every candidate (and every generic model) on every target, predict once.
+"""Stage ``finetune``: fine-tune each target's kept candidates (:mod:`.candidates`), predict once.
 
 For target T and source model s, :func:`transel_jax.transfer.finetune` trains s's backbone with a new
 head on T's small training subset into ``finetune/<T>/<s>/``; the fine-tuned model then predicts the
 target's test images once: ``test.npz`` holds ``logits`` float16 [T_img, H, W, K] and the record
 ``record.json`` (written last) its test mIoU. The labels are stored once per target in
-``finetune/<T>/test_labels.npz``. The generic models' fine-tunes are the factors-of-influence baseline.
+``finetune/<T>/test_labels.npz``.
+
+``finetune/`` is the run's store of fine-tuned models: later stages that need a model the stage did not
+fine-tune (selection: the selected members and B1 out of the whole pool; influence: its sources and the
+generic model, the transfer-gain baseline) call :func:`finetune_one`, which fine-tunes it there on first
+use with the same recipe (and returns the stored record after). Those stages run after this one, so a
+recomputed ``finetune`` stage recomputes them.
 """
 from __future__ import annotations
 
@@ -65,20 +71,20 @@ def finetune_one(ctx: Context, target: str, source: dict, *, root: tuple[str, ..
     return record
 
 
-def generic_records(ctx: Context) -> list[dict]:
-    return [read_json(ctx.path("pool", s.id, "record.json")) for s in plan.pretrain_specs(ctx.config.pool)]
+def pool_record(ctx: Context, source_id: str) -> dict:
+    """The pool record of any trained pool model (candidate or generic) by id."""
+    return read_json(ctx.path("pool", source_id, "record.json"))
 
 
 def run_finetunes(ctx: Context) -> dict:
-    targets = plan.check_targets(ctx.config)
-    models = pool.sources(ctx) + generic_records(ctx)
-    jobs = [(t, m) for t in targets for m in models]
-    table = {t: {} for t in targets}
-    for target, source in tqdm(jobs, desc="fine-tunes", unit="model"):
-        table[target][source["id"]] = finetune_one(ctx, target, source)["test_miou"]
-    write_json(ctx.path("finetune", "test_miou.json"), table)
-    values = [v for row in table.values() for v in row.values()]
-    return {"targets": len(targets), "finetunes": len(jobs), "test_miou_min": min(values),
+    from transel_jax.run import candidates
+
+    kept = candidates.load(ctx)
+    records = {s["id"]: s for s in pool.sources(ctx)}
+    jobs = [(t, records[i]) for t in plan.check_targets(ctx.config) for i in kept[t]]
+    values = [finetune_one(ctx, target, source)["test_miou"]
+              for target, source in tqdm(jobs, desc="fine-tunes", unit="model")]
+    return {"targets": len(kept), "finetunes": len(jobs), "test_miou_min": min(values),
             "test_miou_max": max(values)}
 
 
@@ -87,9 +93,9 @@ def line(summary: dict) -> str:
             f"{summary['test_miou_min']:.3f}..{summary['test_miou_max']:.3f}")
 
 
-def test_miou(ctx: Context) -> dict:
-    """{target: {source id: fine-tuned test mIoU}} (candidates and generic models)."""
-    return read_json(ctx.path("finetune", "test_miou.json"))
+def load_record(ctx: Context, target: str, source_id: str) -> dict:
+    """The record (test mIoU) of a finished fine-tune."""
+    return read_json(ctx.path("finetune", target, source_id, "record.json"))
 
 
 def load_logits(ctx: Context, target: str, source_id: str) -> np.ndarray:

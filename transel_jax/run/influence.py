@@ -3,7 +3,9 @@
 - Relative transfer gain (002 Eq. 2): ``r(T | S) = 100 * (m(T | S) / m(T | generic) - 1)`` with m the
   fine-tuned test mIoU on target T starting from the source model of dataset S (architecture
   ``influence.architecture``, init ``influence.init``), against fine-tuning the generic model of that
-  architecture (the stand-in for ImageNet pre-training).
+  architecture (the stand-in for ImageNet pre-training). Models the ``finetune`` stage did not fine-tune
+  (when the correlation study keeps only some candidates, and always the generic model) are fine-tuned
+  here into ``finetune/`` with the same recipe (:func:`.finetunes.finetune_one`).
 - Domain distance D(T | S) (002 Eq. 1, Tab. 10): image vectors are the generic model's backbone features
   average-pooled over space, for the first ``influence.images`` training images of every dataset (all
   normalised with the generic dataset's statistics, as one feature extractor sees them); all four
@@ -62,10 +64,12 @@ def run_influence(ctx: Context) -> dict:
         raise ValueError("config.pool.inits: the influence study needs the 'generic' init (its baseline)")
     targets, sources = plan.check_targets(config), list(config.pool.datasets)
     generic = plan.SourceSpec(config.pool.generic_dataset, inf.architecture, plan.PRETRAIN)
-    table = finetunes.test_miou(ctx)
-    gains_m = np.array([[table[t][plan.SourceSpec(s, inf.architecture, inf.init).id] for s in sources]
-                        for t in targets])
-    baseline = np.array([table[t][generic.id] for t in targets])
+    models = [plan.SourceSpec(s, inf.architecture, inf.init).id for s in sources]
+    tuned = {(t, m): finetunes.finetune_one(ctx, t, finetunes.pool_record(ctx, m))["test_miou"]
+             for t, m in tqdm([(t, m) for t in targets for m in models + [generic.id]],
+                              desc="influence fine-tunes", unit="model")}
+    gains_m = np.array([[tuned[t, m] for m in models] for t in targets])
+    baseline = np.array([tuned[t, generic.id] for t in targets])
     gain = relative_transfer_gain(gains_m, baseline[:, None])
 
     variables, meta = load_variables(pool.checkpoint(ctx, generic.id))

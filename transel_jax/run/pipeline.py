@@ -4,12 +4,16 @@
 stage      does                                                 config groups
 =========  ==================================================  ========================================
 pool       train generic models and every candidate source      seed, model_dtype, data, pool
-finetune   fine-tune every candidate on every target, predict   targets (+ pool)
-actual     actual test mIoU of every candidate ensemble         probe.ensemble_size (probe)
-probe      class-balanced pixel samples, source outputs there   probe
+probe      class-balanced pixel samples, source outputs there   probe, targets (+ pool)
 scoring    ensemble and single-model transferability scores     probe
-evaluate   weighted tau / Kendall / Pearson over probe seeds    (upstream only)
-selection  top ensemble + ensemble head vs baselines            selection
+           of every C(N, S) ensemble of the whole pool
+candidates per target, the candidates the correlation study     seed, probe (content-addressed: only
+           fine-tunes (000 Sec. 4.1: 5 good + 10 random)        the kept lists reach later stages)
+finetune   fine-tune the kept candidates, predict the tests     targets (+ pool, kept lists)
+actual     actual test mIoU of every kept-candidate ensemble    probe
+evaluate   weighted tau / Kendall / Pearson over probe seeds    probe
+selection  top ensemble of the whole pool + ensemble head vs    selection
+           baselines (fine-tunes what it needs)
 influence  transfer gains, domain distances, their tau          influence
 report     report.md and figures                                name
 =========  ==================================================  ========================================
@@ -19,17 +23,19 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from transel_jax.run import (actual, evaluate, finetunes, influence, pool, probe, report_stage, scoring,
-                             selection)
+from transel_jax.run import (actual, candidates, evaluate, finetunes, influence, pool, probe, report_stage,
+                             scoring, selection)
 from transel_jax.run.stage import Context, Stage, check_names, prepare_run_dir, run_stages
 
 _BASE = ("seed", "model_dtype", "data")
 STAGES: tuple[Stage, ...] = (
     Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line),
-    Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool",), finetunes.line),
-    Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
     Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line),
     Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line),
+    Stage("candidates", candidates.run_candidates, ("seed", "probe"), ("scoring",), candidates.line,
+          digest=candidates.digest),
+    Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool", "candidates"), finetunes.line),
+    Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
     Stage("evaluate", evaluate.run_evaluate, ("probe",), ("actual", "scoring"), evaluate.line),
     Stage("selection", selection.run_selection, ("selection",), ("actual", "scoring", "finetune"), selection.line),
     Stage("influence", influence.run_influence, ("influence",), ("finetune",), influence.line),

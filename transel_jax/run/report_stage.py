@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from transel_jax.report import write_report
-from transel_jax.run import actual, evaluate, influence, plan, pool, scoring, selection
+from transel_jax.run import evaluate, influence, plan, pool, scoring, selection
 from transel_jax.run.stage import Context
 
 TOP_K = 10
@@ -18,9 +18,10 @@ def gather(ctx: Context, title: str) -> dict:
     sources = pool.sources(ctx)
     scatter, counts = {}, {}
     for t in targets:
-        truth = actual.load(ctx, t)["miou"]
-        scores = scoring.load(ctx, t, seed)
-        per_metric = {m: scores[f"ens_{m}"] for m in scoring.ENSEMBLE}
+        act, evaluated = evaluate.aligned(ctx, t, seed)
+        truth = act["miou"]
+        per_metric = {m: evaluated[f"ens_{m}"] for m in scoring.ENSEMBLE}
+        scores = scoring.load(ctx, t, seed)  # the whole pool's: which sources win
         scatter[t] = {"actual": truth, "scores": per_metric,
                       "wtau": {m: evaluate.measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
         top = scores["ensembles"][np.argsort(-scores["ens_soft_iou_eep"], kind="stable")[:TOP_K]]

@@ -1,6 +1,8 @@
 """Stage ``selection``: the 000 Sec. 5 study: does the selected ensemble beat the single-model baselines?
 
-Per target (with the first probe seed's scores and pixel sample):
+Per target (with the first probe seed's scores and pixel sample), choosing out of the whole pool (every
+scored ensemble, not only the kept candidates of the correlation study; models not fine-tuned yet are
+fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
 
 - **selected**: the top ensemble by ``selection.metric`` (SoftIoU-EEP); its ensemble head (per member and
   class a weight and a bias, :func:`transel_jax.transfer.train_ensemble_head`) is trained on the target
@@ -9,7 +11,8 @@ Per target (with the first probe seed's scores and pixel sample):
 - **B1**: the single candidate with the highest LEEP, fine-tuned (its test mIoU);
 - **average**: the same members averaged without a head (their actual ensemble mIoU);
 - **best / worst member**: the members' own fine-tuned test mIoU;
-- **oracle**: the best single candidate and the best ensemble by actual mIoU (upper bounds, not baselines).
+- **oracle**: the best kept candidate and the best evaluated ensemble by actual mIoU (upper bounds over
+  what the ``actual`` stage evaluated, not baselines).
 
 - **B1L** (when ``selection.larger_model`` names an architecture): B1's source dataset and init with the
   larger architecture, trained like the pool (with its own generic model when B1 is generic-initialised)
@@ -70,10 +73,11 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     config, sel = ctx.config, ctx.config.selection
     seed = int(config.probe.seeds[0])
     scores = scoring.load(ctx, target, seed)
-    act = actual.load(ctx, target)
     ids = [s["id"] for s in sources]
     row = int(np.argsort(-scores[f"ens_{sel.metric}"], kind="stable")[0])
     members = [int(i) for i in scores["ensembles"][row]]
+    b1 = int(np.argmax(scores["single_leep"]))
+    tuned = {i: finetunes.finetune_one(ctx, target, sources[i]) for i in sorted({*members, b1})}
     info = datasets.info(config, target)
     train = pipeline.target_subset(datasets.split(config, target, "train"), info)
     sample, _ = probe.load_sample(ctx, target, seed)
@@ -81,13 +85,14 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
                                info, sample, batch_size=config.data.eval_batch_size, steps=sel.head_steps,
                                learning_rate=sel.head_learning_rate, seed=seed)
     logits = [finetunes.load_logits(ctx, target, ids[i]) for i in members]
-    selected = head_miou(head.variables["params"], logits, finetunes.load_labels(ctx, target))
-    single = act["single"]
-    ens_row = int(np.nonzero((act["ensembles"] == np.asarray(members)).all(axis=1))[0][0])
-    b1 = int(np.argmax(scores["single_leep"]))
-    miou = {"selected": selected, "b1": float(single[b1]), "average": float(act["miou"][ens_row]),
-            "best_member": float(single[members].max()), "worst_member": float(single[members].min()),
-            "oracle_single": float(single.max()), "oracle_ensemble": float(act["miou"].max())}
+    labels = finetunes.load_labels(ctx, target)
+    selected = head_miou(head.variables["params"], logits, labels)
+    average = float(actual.ensemble_mious(logits, labels, np.arange(len(members))[None], progress=False)[0])
+    member_miou = [tuned[i]["test_miou"] for i in members]
+    act = actual.load(ctx, target)
+    miou = {"selected": selected, "b1": float(tuned[b1]["test_miou"]), "average": average,
+            "best_member": float(max(member_miou)), "worst_member": float(min(member_miou)),
+            "oracle_single": float(act["single"].max()), "oracle_ensemble": float(act["miou"].max())}
     result = {"members": [ids[i] for i in members], "b1": ids[b1]}
     if sel.larger_model:
         larger = larger_baseline(ctx, target, sources[b1])
