@@ -120,7 +120,8 @@ def work_lines(w: Work) -> list[str]:
     return [
         pool,
         f"targets: {len(w.targets)} ({', '.join(w.targets)})",
-        f"{finetunes}; {per_target * len(w.targets)} in all",
+        f"{finetunes}; {per_target * len(w.targets)} over all targets"
+        + (" before those extra ones" if w.extra_at_most else ""),
         (f"ensembles per target (S={s}): {w.scored:,} scored (C({w.candidates}, {s})), "
          f"{w.evaluated:,} evaluated (C({w.kept}, {s}))"),
         f"probe seeds: {len(w.probe_seeds)} ({', '.join(map(str, w.probe_seeds))})",
