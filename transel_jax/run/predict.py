@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
+from transel_jax.train import phases
 from transel_jax.train.evaluate import iou_from_confusion
 
 
@@ -27,11 +28,12 @@ def test_logits(model, variables, source, info, *, batch_size: int, desc: str = 
     """(logits float16 [T, H, W, K], labels uint8/int32 [T, H, W] with 0 = void) over ``source``."""
     logits, labels = [], []
     total = -(-len(source) // batch_size)
-    for batch in tqdm(pipeline.eval_batches(source, info, batch_size=batch_size), total=total, desc=desc,
-                      leave=False):
-        out = np.asarray(jax.device_get(_logits(model, variables, batch["image"])), np.float16)
-        logits.append(out[batch["mask"]])
-        labels.append(batch["label"][batch["mask"]])
+    with phases.phase("predict"):
+        for batch in tqdm(pipeline.eval_batches(source, info, batch_size=batch_size), total=total, desc=desc,
+                          leave=False):
+            out = np.asarray(jax.device_get(_logits(model, variables, batch["image"])), np.float16)
+            logits.append(out[batch["mask"]])
+            labels.append(batch["label"][batch["mask"]])
     return np.concatenate(logits), np.concatenate(labels)
 
 

@@ -51,13 +51,15 @@ def data_sharded(mesh: Mesh) -> NamedSharding:
 def replicate(tree, mesh: Mesh):
     """Place a pytree (identical on every host) replicated on every device of ``mesh``.
 
-    Leaves already replicated on ``mesh`` are kept; others go through host memory, which is what a
-    multi-process ``device_put`` onto devices of other hosts needs.
+    Leaves that already carry exactly this sharding are kept; others go through host memory, which is
+    what a multi-process ``device_put`` onto devices of other hosts needs. An *equivalent* sharding is not
+    enough: on a one-device mesh a single-device array is equivalent, but jit keys its cache on the
+    sharding itself, so a train step fed such a state would compile a second time on its own output.
     """
     sharding = replicated(mesh)
 
     def put(x):
-        if isinstance(x, jax.Array) and x.sharding.is_equivalent_to(sharding, x.ndim):
+        if isinstance(x, jax.Array) and x.sharding == sharding:
             return x
         return jax.device_put(np.asarray(x), sharding)
 

@@ -20,7 +20,7 @@ from jax.sharding import Mesh, PartitionSpec as P
 from tqdm.auto import tqdm
 
 from transel_jax import checks
-from transel_jax.train import distributed
+from transel_jax.train import distributed, memo
 
 AXIS = distributed.AXIS
 
@@ -75,10 +75,13 @@ def _per_device_confusion(variables, batch, *, model, num_classes):
     return lax.psum(cm, AXIS)
 
 
+@functools.lru_cache(maxsize=64)
 def make_eval_step(model, mesh: Mesh, num_classes: int):
     """Compiled ``(variables, batch) -> int32 [K, K]`` confusion of one global batch, psummed over 'data'.
 
     ``batch = {"image": float [B, H, W, 3], "label": int [B, H, W], "mask": bool [B]}`` sharded on 'data'.
+    Memoised on its (hashable) arguments: evaluating another model of one architecture and class count
+    reuses the traced and compiled step.
     """
     fn = functools.partial(_per_device_confusion, model=model, num_classes=num_classes)
     return jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=P()))
@@ -93,7 +96,7 @@ def evaluate(model, variables, batches: Iterable[dict], *, num_classes: int, mes
     """
     checks.check_positive_int(num_classes, "num_classes", minimum=2)
     mesh = distributed.make_mesh() if mesh is None else mesh
-    step = make_eval_step(model, mesh, num_classes)
+    step = memo.call(make_eval_step, model, mesh, num_classes)
     variables = distributed.replicate(variables, mesh)
     total_cm = np.zeros((num_classes, num_classes), np.int64)
     for batch in tqdm(batches, desc="eval", total=total, leave=False,

@@ -16,7 +16,7 @@ import numpy as np
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
-from transel_jax.train import distributed
+from transel_jax.train import distributed, phases
 from transel_jax.train.checkpoint import Checkpointer
 from transel_jax.train.metrics_log import MetricsWriter
 from transel_jax.train.state import TrainState
@@ -48,20 +48,30 @@ def fit(step_fn: Callable, state: TrainState, batches: BatchFactory, mesh: Mesh,
     bar = tqdm(total=options.num_steps, initial=start, desc=options.desc, unit="step",
                disable=not distributed.is_logging_process(), dynamic_ncols=True)
     pending, t0, steps_since = [], time.perf_counter(), 0
-    for step, batch in zip(range(start, options.num_steps), batches(start)):
-        state, metrics = step_fn(state, distributed.shard_batch(batch, mesh))
+    stream = iter(batches(start))
+    for step in range(start, options.num_steps):
+        with phases.phase("data"):
+            batch = next(stream, None)
+        if batch is None:
+            break
+        # the first call traces and compiles (or loads the compiled step); later calls only dispatch
+        with phases.phase("compile" if step == start else "steps"):
+            state, metrics = step_fn(state, distributed.shard_batch(batch, mesh))
         pending.append(metrics)
         steps_since += 1
         done = step + 1
         if done % options.log_every == 0 or done == options.num_steps:
-            record = _summarise(pending, steps_since * options.global_batch_size, time.perf_counter() - t0)
+            with phases.phase("steps"):  # fetching the metrics waits for the steps dispatched so far
+                record = _summarise(pending, steps_since * options.global_batch_size,
+                                    time.perf_counter() - t0)
             bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.1f}")
             if writer is not None:
                 writer.write(done, record)
             pending, t0, steps_since = [], time.perf_counter(), 0
         bar.update(1)
         if checkpointer is not None:
-            checkpointer.save(done, state, meta or {}, force=done == options.num_steps)
+            with phases.phase("checkpoint"):
+                checkpointer.save(done, state, meta or {}, force=done == options.num_steps)
     bar.close()
     if int(state.step) != options.num_steps:
         raise ValueError(f"batches: the iterator ended at step {int(state.step)}, expected "

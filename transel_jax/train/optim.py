@@ -6,6 +6,8 @@ With ``freeze_backbone`` the ``params["backbone"]`` subtree gets zero updates an
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import optax
 
@@ -25,9 +27,14 @@ def trainable_labels(params, freeze_backbone: bool):
     return jax.tree_util.tree_map_with_path(label, params)
 
 
+@functools.lru_cache(maxsize=256, typed=True)
 def make_optimizer(schedule: Schedule, *, momentum: float = 0.9, weight_decay: float = 0.0,
                    freeze_backbone: bool = False) -> optax.GradientTransformation:
-    """SGD(momentum) + weight decay on kernels; the backbone frozen when asked (module docstring)."""
+    """SGD(momentum) + weight decay on kernels; the backbone frozen when asked (module docstring).
+
+    Memoised: the same ``schedule`` (see :func:`~transel_jax.train.schedules.make_schedule`) and equal
+    settings return the same transformation, which lets equal-recipe runs share one compiled step.
+    """
     if weight_decay < 0:
         raise ValueError(f"weight_decay: expected >= 0, got {weight_decay}")
     if not 0 <= momentum < 1:

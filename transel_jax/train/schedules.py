@@ -9,6 +9,7 @@ Each returns an optax-style schedule ``lr(step)`` (a pure function of the int st
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax.numpy as jnp
@@ -41,8 +42,13 @@ def with_warmup(schedule: Schedule, base_lr: float, warmup_steps: int) -> Schedu
     return lambda step: jnp.where(step < warmup_steps, base_lr * (step + 1) / warmup_steps, schedule(step))
 
 
+@functools.lru_cache(maxsize=256, typed=True)
 def make_schedule(kind: str, base_lr: float, total_steps: int, warmup_steps: int = 0) -> Schedule:
-    """The schedule named ``kind`` (one of :data:`KINDS`) with optional warmup (module docstring)."""
+    """The schedule named ``kind`` (one of :data:`KINDS`) with optional warmup (module docstring).
+
+    Memoised: equal arguments return the same function, so optimisers built from it are the same object
+    too and the train steps of runs with one recipe share their compiled code (:mod:`.step`).
+    """
     checks.check_choice(kind, "schedule", KINDS)
     checks.check_positive_int(total_steps, "total_steps")
     checks.check_positive_int(warmup_steps, "warmup_steps", minimum=0)

@@ -18,11 +18,12 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax import lax
 from jax.sharding import Mesh, PartitionSpec as P
 
-from transel_jax.train import distributed
+from transel_jax.train import distributed, memo
 from transel_jax.train.losses import pixel_cross_entropy_sum
 from transel_jax.train.state import TrainState
 
@@ -81,16 +82,11 @@ def make_train_step(model, tx: optax.GradientTransformation, mesh: Mesh, *, glob
     """
     distributed.check_batch_divides(global_batch_size, mesh)
     if class_weights is not None:
-        class_weights = jnp.asarray(class_weights, jnp.float32)
-        if class_weights.ndim != 1:
-            raise ValueError(f"class_weights: expected a 1-d array [K], got shape {class_weights.shape}")
-    per_device = functools.partial(_per_device_step, model=model, tx=tx, class_weights=class_weights,
-                                   train_backbone=not freeze_backbone)
-    # check_vma=False gives pmap semantics: gradients w.r.t. the replicated params stay per-device until
-    # the explicit pmean (with vma checking on, jax would psum them implicitly in the transpose).
-    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=(P(), P()),
-                            check_vma=False)
-    compiled = jax.jit(sharded, donate_argnums=0)
+        weights = np.asarray(class_weights, np.float32)
+        if weights.ndim != 1:
+            raise ValueError(f"class_weights: expected a 1-d array [K], got shape {weights.shape}")
+        class_weights = tuple(float(w) for w in weights)
+    compiled = memo.call(_jitted_step, model, tx, mesh, class_weights, not freeze_backbone)
 
     def step(state: TrainState, batch: dict):
         got = batch["image"].shape[0]
@@ -100,3 +96,22 @@ def make_train_step(model, tx: optax.GradientTransformation, mesh: Mesh, *, glob
         return compiled(state, batch)
 
     return step
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted_step(model, tx, mesh: Mesh, class_weights: tuple | None, train_backbone: bool) -> Callable:
+    """The jitted SPMD step, one per (model, optimiser, mesh, weights, mode).
+
+    Flax modules compare by value and the optimisers of equal hyper-parameters are the same object
+    (:func:`transel_jax.train.optim.make_optimizer` is memoised), so every model of one architecture and
+    class count trained with one recipe shares this function and jax traces and compiles it once.
+    """
+    weights = None if class_weights is None else jnp.asarray(class_weights, jnp.float32)
+    per_device = functools.partial(_per_device_step, model=model, tx=tx, class_weights=weights,
+                                   train_backbone=train_backbone)
+    # check_vma=False gives pmap semantics: gradients w.r.t. the replicated params stay per-device until
+    # the explicit pmean (with vma checking on, jax would psum them implicitly in the transpose).
+    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=(P(), P()),
+                            check_vma=False)
+    return jax.jit(sharded, donate_argnums=0)
+

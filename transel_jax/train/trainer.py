@@ -18,7 +18,7 @@ import jax
 from jax.sharding import Mesh
 
 from transel_jax import checks
-from transel_jax.train import distributed
+from transel_jax.train import distributed, phases
 from transel_jax.train.checkpoint import Checkpointer
 from transel_jax.train.loop import BatchFactory, LoopOptions, fit
 from transel_jax.train.metrics_log import MetricsWriter
@@ -56,12 +56,13 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
     schedule = make_schedule(hparams["schedule"], hparams["base_lr"], steps, hparams.get("warmup_steps", 0))
     tx = make_optimizer(schedule, momentum=hparams.get("momentum", 0.9),
                         weight_decay=hparams.get("weight_decay", 0.0), freeze_backbone=freeze)
-    # replicated before restoring, so a restore lands directly on the mesh's devices
-    state = distributed.replicate(create_state(variables, tx, jax.random.PRNGKey(hparams.get("seed", 0))), mesh)
-
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), every_steps=ckpt["every_steps"],
-                                keep=ckpt["keep"])
-    state = _maybe_resume(checkpointer, state, meta, resume)
+    with phases.phase("state"):
+        # replicated before restoring, so a restore lands directly on the mesh's devices
+        state = distributed.replicate(create_state(variables, tx, jax.random.PRNGKey(hparams.get("seed", 0))),
+                                      mesh)
+        checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), every_steps=ckpt["every_steps"],
+                                    keep=ckpt["keep"])
+        state = _maybe_resume(checkpointer, state, meta, resume)
     step_fn = make_train_step(model, tx, mesh, global_batch_size=batch_size,
                               class_weights=class_weights, freeze_backbone=freeze)
     writer = MetricsWriter(workdir, config=meta.get("config"))
@@ -71,7 +72,8 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
                    checkpointer=checkpointer, meta=meta, writer=writer)
     finally:
         writer.close()
-        checkpointer.close()
+        with phases.phase("checkpoint"):  # waits for a save still being written
+            checkpointer.close()
 
 
 def _maybe_resume(checkpointer: Checkpointer, state: TrainState, meta: dict, resume: bool) -> TrainState:

@@ -11,6 +11,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from transel_jax.train import phases
 from transel_jax.train.checkpoint import latest_meta
 
 
@@ -67,7 +68,8 @@ def finetune(source_checkpoint: str, target: str, *, workdir: str,
     """
     from transel_jax.train import defaults, run
 
-    meta = latest_meta(source_checkpoint)
+    with phases.phase("restore"):
+        meta = latest_meta(source_checkpoint)
     config = defaults.finetune_config() if config is None else ml_collections.ConfigDict(config.to_dict())
     config.model.name = meta["model"]
     config.data.dataset = target
