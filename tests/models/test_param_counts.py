@@ -89,6 +89,7 @@ REFERENCE = {
     "resnet23m": lambda: dilated_resnet(),
     "hrnetv2_tiny": lambda: hrnet(4, stem=16, planes=8, stage1_blocks=1, modules=(1, 1, 1), blocks=1),
     "resnet_tiny": lambda: dilated_resnet(stem=16, planes=(8, 16, 32, 64), units=(1, 1, 1, 2), atrous=32),
+    "hrnetv2_tiny_l": lambda: hrnet(10, stem=16, planes=8, stage1_blocks=1, modules=(1, 1, 1), blocks=1),
 }
 
 
@@ -146,3 +147,15 @@ def test_list_overrides_are_stored_as_tuples_so_the_module_stays_hashable():
     assert model.backbone.atrous_rates == (1, 2) and model.backbone.units == (1, 1, 1, 2)
     assert hash(model) == hash(models.build("resnet_tiny", 5, atrous_rates=(1, 2)))  # jax.jit(model.apply) hashes it
     assert models.build("hrnetv2_tiny", 5, modules_per_stage=[1, 1, 1]).backbone.modules_per_stage == (1, 1, 1)
+
+
+@pytest.mark.parametrize("num_classes", [5, 14])
+def test_tiny_l_has_the_capacity_of_an_ensemble_of_three_tiny_models(num_classes):
+    """The demo's B1L (papers/000 Sec. 5.2: one model with the parameters of an ensemble of 3): within
+    10% of 3x the mean size of the two tiny architectures, and as deep as hrnetv2_tiny (only wider)."""
+    size = {n: models.describe(n, num_classes, input_size=(64, 64))
+            for n in ("hrnetv2_tiny", "resnet_tiny", "hrnetv2_tiny_l")}
+    ensemble = 3 * (size["hrnetv2_tiny"]["params"] + size["resnet_tiny"]["params"]) / 2
+    assert abs(size["hrnetv2_tiny_l"]["params"] / ensemble - 1) <= 0.10
+    assert size["hrnetv2_tiny_l"]["depth"] == size["hrnetv2_tiny"]["depth"]
+    assert size["hrnetv2_tiny_l"]["feature_channels"] == 150

@@ -8,6 +8,8 @@ hrnetv2_w28     HRNetV2, C = 28      about 23M parameters (the papers' source ba
 hrnetv2_w48     HRNetV2, C = 48      about 65M parameters (the B1L baseline), 720 channels
 resnet23m       dilated ResNet-50    trimmed to about 23M parameters (papers/000 Sec. 3.1)
 hrnetv2_tiny    HRNetV2, C = 4       CPU tests/demos: 1 module per stage, 1 block/branch
+hrnetv2_tiny_l  HRNetV2, C = 10      hrnetv2_tiny widened to 3x the mean size of the tiny
+                                     models: the demo's B1L (one model, an ensemble's capacity)
 resnet_tiny     dilated ResNet       CPU tests/demos: narrow, one unit per stage
 ==============  ===================  =====================================================
 """
@@ -34,6 +36,8 @@ _VARIANTS: dict[str, tuple[type[nn.Module], dict[str, Any]]] = {
     "resnet23m": (DilatedResNet, {}),
     "hrnetv2_tiny": (HRNetV2, dict(width=4, stem_width=16, stage1_planes=8, stage1_blocks=1,
                                    modules_per_stage=(1, 1, 1), blocks_per_branch=1)),
+    "hrnetv2_tiny_l": (HRNetV2, dict(width=10, stem_width=16, stage1_planes=8, stage1_blocks=1,
+                                     modules_per_stage=(1, 1, 1), blocks_per_branch=1)),
     "resnet_tiny": (DilatedResNet, dict(stem_width=16, planes=(8, 16, 32, 64), units=(1, 1, 1, 2),
                                         atrous_features=32, atrous_rates=(1, 2, 3, 4, 6))),
 }
