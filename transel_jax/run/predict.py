@@ -11,10 +11,10 @@ import functools
 
 import jax
 import numpy as np
-from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
 from transel_jax.train import phases
+from transel_jax.train.progress import progress
 from transel_jax.train.evaluate import iou_from_confusion
 
 
@@ -29,8 +29,8 @@ def test_logits(model, variables, source, info, *, batch_size: int, desc: str = 
     logits, labels = [], []
     total = -(-len(source) // batch_size)
     with phases.phase("predict"):
-        for batch in tqdm(pipeline.eval_batches(source, info, batch_size=batch_size), total=total, desc=desc,
-                          leave=False):
+        for batch in progress(pipeline.eval_batches(source, info, batch_size=batch_size), total=total,
+                              desc=desc):
             out = np.asarray(jax.device_get(_logits(model, variables, batch["image"])), np.float16)
             logits.append(out[batch["mask"]])
             labels.append(batch["label"][batch["mask"]])

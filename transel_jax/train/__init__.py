@@ -9,4 +9,7 @@ Building blocks (import from their modules):
   evaluate.evaluate         mIoU / per-class IoU from a psummed confusion matrix
   trainer.train             the loop with exact resume, metrics.jsonl and a tqdm progress bar
   run.run                   config-driven run (what `transel train` calls)
+  init.init_model           model init compiled once per architecture (backbone) and class count (head)
+  progress.progress         inner progress bars: cleared when done, quiet in log files
+  phases.totals             wall time per phase (init, compile, steps, checkpoint, ...): overhead profiling
 """

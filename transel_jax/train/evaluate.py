@@ -17,10 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.sharding import Mesh, PartitionSpec as P
-from tqdm.auto import tqdm
 
 from transel_jax import checks
 from transel_jax.train import distributed, memo
+from transel_jax.train.progress import progress
 
 AXIS = distributed.AXIS
 
@@ -99,8 +99,7 @@ def evaluate(model, variables, batches: Iterable[dict], *, num_classes: int, mes
     step = memo.call(make_eval_step, model, mesh, num_classes)
     variables = distributed.replicate(variables, mesh)
     total_cm = np.zeros((num_classes, num_classes), np.int64)
-    for batch in tqdm(batches, desc="eval", total=total, leave=False,
-                      disable=not distributed.is_logging_process()):
+    for batch in progress(batches, desc="eval", total=total):
         batch = dict(batch)
         batch.setdefault("mask", np.ones(np.shape(batch["image"])[0], bool))
         global_size = np.shape(batch["image"])[0] * jax.process_count()

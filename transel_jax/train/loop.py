@@ -14,11 +14,11 @@ from typing import Callable, Iterator
 import jax
 import numpy as np
 from jax.sharding import Mesh
-from tqdm.auto import tqdm
 
 from transel_jax.train import distributed, phases
 from transel_jax.train.checkpoint import Checkpointer
 from transel_jax.train.metrics_log import MetricsWriter
+from transel_jax.train.progress import progress
 from transel_jax.train.state import TrainState
 
 BatchFactory = Callable[[int], Iterator[dict]]  # start_step -> host-local batches from that step on
@@ -45,8 +45,7 @@ def fit(step_fn: Callable, state: TrainState, batches: BatchFactory, mesh: Mesh,
     if start > options.num_steps:
         raise ValueError(f"state.step: expected at most num_steps={options.num_steps}, got {start}")
     state = distributed.replicate(state, mesh)
-    bar = tqdm(total=options.num_steps, initial=start, desc=options.desc, unit="step",
-               disable=not distributed.is_logging_process(), dynamic_ncols=True)
+    bar = progress(total=options.num_steps, initial=start, desc=options.desc, unit="step", dynamic_ncols=True)
     pending, t0, steps_since = [], time.perf_counter(), 0
     stream = iter(batches(start))
     for step in range(start, options.num_steps):
@@ -64,7 +63,8 @@ def fit(step_fn: Callable, state: TrainState, batches: BatchFactory, mesh: Mesh,
             with phases.phase("steps"):  # fetching the metrics waits for the steps dispatched so far
                 record = _summarise(pending, steps_since * options.global_batch_size,
                                     time.perf_counter() - t0)
-            bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.1f}")
+            # shown at the bar's next refresh: forcing one here would add a line per log interval to a log file
+            bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.1f}", refresh=False)
             if writer is not None:
                 writer.write(done, record)
             pending, t0, steps_since = [], time.perf_counter(), 0

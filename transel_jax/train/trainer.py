@@ -68,7 +68,8 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
     writer = MetricsWriter(workdir, config=meta.get("config"))
     try:
         return fit(step_fn, state, batches, mesh,
-                   LoopOptions(num_steps=steps, global_batch_size=batch_size, log_every=log_every),
+                   LoopOptions(num_steps=steps, global_batch_size=batch_size, log_every=log_every,
+                               desc=f"train {os.path.basename(os.path.normpath(workdir))}"),
                    checkpointer=checkpointer, meta=meta, writer=writer)
     finally:
         writer.close()

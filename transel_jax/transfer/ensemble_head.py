@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
 from transel_jax import checks
 from transel_jax.train.checkpoint import load_variables
+from transel_jax.train.progress import progress
 from transel_jax.transfer.predict import outputs_at_pixels
 
 
@@ -85,7 +85,7 @@ def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_
 
     initial = float(nll(params))
     opt_state, rng, losses = tx.init(params), np.random.default_rng(seed), []
-    for _ in tqdm(range(steps), desc="ensemble head", leave=False):
+    for _ in progress(range(steps), desc="ensemble head"):
         idx = np.arange(n) if n <= batch_pixels else rng.choice(n, batch_pixels, replace=False)
         params, opt_state, loss = step(params, opt_state, jnp.asarray(idx))
         losses.append(loss)

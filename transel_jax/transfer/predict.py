@@ -19,9 +19,9 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from transel_jax import checks
+from transel_jax.train.progress import progress
 from transel_jax.transfer.images import ImageReader
 
 
@@ -108,7 +108,7 @@ def _image_batches(reader, ids: np.ndarray, batch_size: int, desc: str):
     """Yield (ids int [b], images float32 [b, H, W, 3]): consecutive sorted ids, at most ``batch_size``
     per batch, a new batch wherever the image size changes. Each image is read once."""
     ids_batch, images = [], []
-    for i in tqdm(ids, desc=desc, unit="img", leave=False):
+    for i in progress(ids, desc=desc, unit="img"):
         image = reader[int(i)]
         if images and (len(images) == batch_size or image.shape != images[0].shape):
             yield np.asarray(ids_batch), np.stack(images)
