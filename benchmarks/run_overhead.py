@@ -15,6 +15,8 @@ configs (:func:`transel_jax.run.pool.training_config`, :func:`transel_jax.run.fi
 * fine-tune: ``transel_jax.transfer.finetune`` on ``--target`` (60 steps) followed by the test
   prediction of ``transel_jax.run.finetunes.finetune_one`` (60 images). Cold: the first fine-tune onto
   the target; warm: ``--repeats`` fine-tunes of the warm pool models.
+* pool new classes: last, a scratch model on ``--other-source`` (another class count): what most cold
+  models of a run are, a new train step to compile in a process where everything else is warm.
 
 Phases come from :mod:`transel_jax.train.phases` (the library's own timers); "other" is the wall time of
 the whole call minus the phases. Warm columns are medians over the repeats. A last table times the
@@ -103,6 +105,9 @@ def measure_architecture(config, arch: str, args, tmp: str, bar) -> dict:
                                                os.path.join(tmp, arch, f"f{r}")))[1])
         bar.update(1)
     out["pool warm"], out["finetune warm"] = median_times(warm_pool), median_times(warm_ft)
+    _, out["pool new classes"] = timed(lambda: pool_model(config, arch, args.other_source,
+                                                          os.path.join(tmp, arch, "q")))
+    bar.update(1)
     return out
 
 
@@ -136,6 +141,8 @@ def main(argv=None) -> None:
     parser.add_argument("--config", default=os.path.join(ROOT, "configs", "demo.py"))
     parser.add_argument("--models", nargs="+", default=["hrnetv2_tiny", "resnet_tiny"])
     parser.add_argument("--source", default="syn_drive_day", help="pool dataset of the timed models")
+    parser.add_argument("--other-source", default="syn_aerial_urban",
+                        help="pool dataset with another class count, trained last: a cold step in a warm process")
     parser.add_argument("--target", default="syn_drive_small", help="target dataset of the fine-tunes")
     parser.add_argument("--repeats", type=int, default=3, help="warm models per column (median)")
     parser.add_argument("--large", default="hrnetv2_tiny_l", help="B1L model to time cold ('' = skip)")
@@ -145,7 +152,7 @@ def main(argv=None) -> None:
     tables, large = {}, None
     with tempfile.TemporaryDirectory(prefix="run_overhead_") as tmp:
         enable_compilation_cache(tmp)
-        bar = tqdm(total=len(args.models) * 2 * (args.repeats + 1) + bool(args.large), desc="models",
+        bar = tqdm(total=len(args.models) * (2 * args.repeats + 3) + bool(args.large), desc="models",
                    unit="model")
         for arch in args.models:
             tables[arch] = measure_architecture(config, arch, args, tmp, bar)

@@ -12,7 +12,7 @@ import pytest
 
 from tiny_segmenter import TinySegmenter, block_batch, block_batches
 from transel_jax import models
-from transel_jax.train import distributed
+from transel_jax.train import distributed, phases
 from transel_jax.train.checkpoint import make_meta
 from transel_jax.train.evaluate import evaluate
 from transel_jax.train.init import init_model
@@ -47,7 +47,11 @@ def run(width, steps, workdir, mesh):
 def test_train_step_traced_once_per_architecture_and_recipe(tmp_path, devices):
     mesh = distributed.make_mesh(jax.devices()[:devices])
     width = 3 + devices  # a width of its own per case: nothing traced by another test
+    phases.reset()
     run(width, 3, tmp_path / "a", mesh)
+    spent = phases.totals()
+    assert {"state", "compile", "steps", "data", "checkpoint"} <= set(spent)
+    assert spent["compile"] > 0 and spent["checkpoint"] > 0
     # once, also on one device, where the initial state must already carry the step's output sharding
     assert TRACES[(width, True)] == 1
     run(width, 3, tmp_path / "b", mesh)  # another model, equal architecture and recipe
