@@ -156,3 +156,24 @@ def test_resume_past_a_corrupt_latest_checkpoint_still_ends_bit_for_bit(uninterr
     for a, b in zip(jax.tree.leaves(resumed.to_dict()), jax.tree.leaves(full.to_dict())):
         np.testing.assert_array_equal(a, b)
     assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2, 4, 6]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_load_variables_reads_params_and_stats_as_numpy_and_skips_a_corrupt_step(uninterrupted, tmp_path):
+    source, full = uninterrupted
+    variables, meta = load_variables(os.path.join(source, "checkpoints"))
+    assert sorted(variables) == ["batch_stats", "params"] and meta["model"] == "tiny_test"
+    assert all(isinstance(a, np.ndarray) for a in jax.tree.leaves(variables))
+    assert jax.tree.structure(variables) == jax.tree.structure(full.variables)
+    for a, b in zip(jax.tree.leaves(variables), jax.tree.leaves(full.variables)):  # newest step: 6
+        np.testing.assert_array_equal(a, b)
+    directory = str(tmp_path / "checkpoints")
+    shutil.copytree(os.path.join(source, "checkpoints"), directory)
+    shutil.rmtree(os.path.join(directory, "6", "state", "d"))
+    with pytest.warns(RuntimeWarning, match="checkpoints/6 is unreadable"):
+        previous, _ = load_variables(directory)
+    whole, _ = Checkpointer(directory).restore_latest()  # the whole state of step 4, read the other way
+    assert int(whole["step"]) == 4
+    for a, b in zip(jax.tree.leaves(previous), jax.tree.leaves({"params": whole["params"],
+                                                                 "batch_stats": whole["batch_stats"]})):
+        np.testing.assert_array_equal(a, b)
