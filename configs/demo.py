@@ -7,7 +7,8 @@ transel run --config configs/demo.py --config.probe.seeds="(0, 1)"
 Source pool: 3 source datasets from different domains x 2 architectures (hrnetv2_tiny, resnet_tiny) x
 2 initialisations ("generic": backbone from a model trained on the broad consumer dataset, the stand-in
 for ImageNet pre-training; "scratch": random init) = 12 candidates, 220 ensembles of 3. Targets: three
-held-out datasets of other domains (150 training images each). Images are 64 x 64.
+held-out datasets of other domains (150 training images each); every candidate is fine-tuned on each
+(probe.candidates = 0). The selection's B1L is hrnetv2_tiny_l. Images are 64 x 64.
 """
 import ml_collections
 
@@ -65,7 +66,9 @@ def get_config() -> ml_collections.ConfigDict:
         "metric": "soft_iou_eep",
         "head_steps": 200,
         "head_learning_rate": 0.05,
-        "larger_model": "",     # B1L baseline architecture, e.g. "hrnetv2_w18" (slow on a CPU); "" = none
+        # B1L (000 Sec. 5.2): B1's dataset and init with one model as large as an ensemble of 3 tiny ones
+        # (hrnetv2_tiny_l, HRNetV2 C=10: about 3x their mean parameter count); "" = no B1L
+        "larger_model": "hrnetv2_tiny_l",
     })
     c.influence = ml_collections.ConfigDict({
         "architecture": "hrnetv2_tiny",

@@ -70,6 +70,19 @@ def test_verdicts_say_plainly_when_ensemble_metrics_or_selection_lose():
     assert "every ensemble metric beats BASE" in good[0] and "beats B1" in good[1]
     bad = verdicts(make_data(base_tau=0.9, gain_b1=-2.0))
     assert "did not all beat BASE" in bad[0] and "does not beat" in bad[1]
+    assert len(good) == 2  # no B1L in this data, and the ensemble beats its best member on both targets
+
+
+def test_verdicts_name_b1l_below_b1_and_targets_below_their_best_member():
+    data = make_data()
+    data["baselines"].append("b1l")
+    for t, r in data["selection"].items():
+        r["miou"]["b1l"] = 0.40  # B1 is 0.48
+        r["gain"] = {**r["gain"], "b1l": 100 * (0.5 / 0.40 - 1)}
+    data["selection"]["syn_b"]["gain"]["best_member"] = -4.0
+    lines = verdicts(data)
+    assert "+25.00%" in lines[2] and "0.400 is **below** B1's 0.480" in lines[2]
+    assert "below its own best member** on syn_b -4.0%" in lines[3] and "syn_a" not in lines[3]
 
 
 def test_tables_shape_and_errors():

@@ -25,7 +25,7 @@ _ENSEMBLE_ONLY = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
 
 
 def verdicts(data: dict) -> list[str]:
-    """The two checks the issue asks the report to state plainly."""
+    """The checks the report states plainly: metrics vs BASE, selection vs B1 (and B1L, best member)."""
     out = []
     mean = data["ensemble_eval"]["weighted_tau"]["mean"]
     base = mean["base"][0]
@@ -43,6 +43,23 @@ def verdicts(data: dict) -> list[str]:
         word = "beats" if gain > 0 else "**does not beat**"
         out.append(f"Selected ensemble (with ensemble head) {word} B1 on average: mean relative mIoU gain "
                    f"{gain:+.2f}%.")
+        out += _selection_details(data["selection"], data.get("baselines", ()))
+    return out
+
+
+def _selection_details(selection: dict, baselines) -> list[str]:
+    """B1L against the ensemble and against B1, and the targets where the ensemble is below a member."""
+    out = []
+    if "b1l" in baselines:
+        gain = float(np.mean([r["gain"]["b1l"] for r in selection.values()]))
+        b1 = float(np.mean([r["miou"]["b1"] for r in selection.values()]))
+        b1l = float(np.mean([r["miou"]["b1l"] for r in selection.values()]))
+        out.append(f"Against B1L (one model as large as the ensemble): mean relative gain {gain:+.2f}%; B1L's "
+                   f"mean mIoU {b1l:.3f} is {'above' if b1l > b1 else '**below**'} B1's {b1:.3f}.")
+    below = [t for t, r in selection.items() if r["gain"]["best_member"] < 0]
+    if below:
+        gaps = ", ".join(f"{t} {selection[t]['gain']['best_member']:+.1f}%" for t in below)
+        out.append(f"The selected ensemble is **below its own best member** on {gaps}.")
     return out
 
 
