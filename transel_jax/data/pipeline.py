@@ -56,8 +56,13 @@ class Subset:
     def __getitem__(self, index: int):
         return self.source[int(self.indices[index])]
 
-    def get_batch(self, indices) -> dict:
-        return fetch(self.source, self.indices[np.asarray(indices, dtype=np.int64)])
+    @property
+    def get_batch(self):
+        """The wrapped source's batch read, for these indices; absent (AttributeError) when it has none, so
+        a source of differently sized images (real datasets) is still read example by example."""
+        if not hasattr(self.source, "get_batch"):
+            raise AttributeError(f"{type(self.source).__name__} has no get_batch")
+        return lambda indices: self.source.get_batch(self.indices[np.asarray(indices, dtype=np.int64)])
 
 
 def target_subset(source, info) -> Subset:

@@ -70,7 +70,8 @@ def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
     config, probe = ctx.config, ctx.config.probe
     info = datasets.info(config, target)
     train = pipeline.target_subset(datasets.split(config, target, "train"), info)
-    labels = pipeline.fetch(train, np.arange(len(train)))["label"].astype(np.int32)
+    # one [H_i, W_i] map per image: real datasets' images differ in size, so they are not stacked
+    labels = [np.asarray(train[i]["label"], np.int32) for i in range(len(train))]
     samples = draw_samples(labels, probe.seeds, max_per_image=probe.max_per_image,
                            feature_pixels=probe.feature_pixels)
     save_samples(ctx.path(ctx.dir("probe", target), "samples.npz"), samples)
