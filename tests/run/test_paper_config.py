@@ -1,0 +1,132 @@
+"""`transel run --config configs/paper.py` on real-dataset files: the fake trees of tests/data in each
+dataset's original layout, prepared with `transel real prepare`, run end to end with command-line overrides
+that make it tiny (a pool of 2 driving datasets, COCO as the generic dataset, SUIM as the target,
+resnet_tiny, a few steps). Real datasets keep their catalog resolution (paper.py's data.resolution = 0):
+the fake images are a few pixels wide, so the crops are mostly padding and the numbers mean nothing; what
+is checked is that every stage runs on the real path and its outputs are consistent and finite.
+"""
+import glob
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+from transel_jax import cli
+from transel_jax.data import catalog
+from transel_jax.data.real import driving
+from transel_jax.run import pipeline
+from transel_jax.run.stage import MARKER, read_npz
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PAPER = os.path.join(ROOT, "configs", "paper.py")
+POOL, GENERIC, TARGET = ("cityscapes", "kitti"), "coco", "suim"  # cityscapes and kitti share 33 labels: one compile
+
+
+def _test_module(name):
+    """A module of tests/data by file (its fake-tree writers), without registering it as a test module."""
+    spec = importlib.util.spec_from_file_location(f"_fake_trees_{name}", os.path.join(ROOT, "tests", "data",
+                                                                                        f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _overrides(data_dir):
+    return [
+        f"--config.data.data_dir={data_dir}", "--config.model_dtype=float32", "--config.data.eval_batch_size=4",
+        f"--config.pool.datasets={POOL!r}", "--config.pool.architectures=('resnet_tiny',)",
+        "--config.pool.generic_steps=3", "--config.pool.steps=2", "--config.pool.batch_size=4",
+        "--config.pool.checkpoint_every=0",
+        f"--config.targets.datasets=({TARGET!r},)", "--config.targets.steps=2", "--config.targets.batch_size=4",
+        "--config.targets.checkpoint_every=0",
+        "--config.probe.seeds=(0, 1)", "--config.probe.max_per_image=20", "--config.probe.feature_pixels=300",
+        "--config.probe.pca_dims=8", "--config.probe.ensemble_size=2", "--config.probe.candidates=3",
+        "--config.probe.good_candidates=1", "--config.probe.top_ensembles=2",
+        "--config.selection.head_steps=5", "--config.selection.larger_model=resnet_tiny",
+        "--config.influence.architecture=resnet_tiny", "--config.influence.images=2",
+    ]
+
+
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory):
+    """(run_dir, data_dir, stdout of the run): the fake trees prepared through the CLI, then the run."""
+    readers, tfds_trees = _test_module("test_real_readers"), _test_module("test_real_tfds")
+    writers = {"cityscapes": tfds_trees.write_cityscapes, "kitti": readers.write_kitti, "coco": readers.write_coco,
+               "suim": lambda root: tfds_trees.write_suim(root, n_train=catalog.info(TARGET).target_train_size)}
+    base = tmp_path_factory.mktemp("paper")
+    data_dir, run_dir = base / "tfds", base / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(driving, "KITTI_TRAIN_SIZE", 2)  # the fake KITTI tree has 3 images: 2 train, 1 validation
+        for name, write in writers.items():
+            write(base / "raw" / name)
+            argv = ["real", "prepare", name, "--root", str(base / "raw" / name), "--data-dir", str(data_dir)]
+            assert cli.main(argv) == 0
+    argv = ["run", "--config", PAPER, "--workdir", str(run_dir), *_overrides(data_dir)]
+    assert cli.main([*argv, "--dry-run"]) == 0  # every dataset the config names is found
+    assert not run_dir.exists()
+    assert cli.main(argv) == 0
+    return str(run_dir), str(data_dir)
+
+
+def _numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, float):
+        yield obj
+
+
+def test_every_stage_ran_and_every_number_is_finite(paper_run):
+    run_dir, _ = paper_run
+    for stage in pipeline.STAGES:
+        marker = json.load(open(os.path.join(run_dir, stage.name, MARKER)))
+        assert marker["wall_s"] > 0 and marker["line"], stage.name
+    for path in glob.glob(os.path.join(run_dir, "**", "*.json"), recursive=True):
+        if "checkpoints" not in path:
+            assert all(np.isfinite(list(_numbers(json.load(open(path)))))), path
+    for path in glob.glob(os.path.join(run_dir, "**", "*.npz"), recursive=True):
+        for name, a in read_npz(path).items():
+            if np.issubdtype(a.dtype, np.floating):
+                assert np.all(np.isfinite(a)), (path, name)
+    text = open(os.path.join(run_dir, "report", "report.md")).read()
+    for heading in ("## Ensemble transferability", "## Selection", "## Factors of influence", "## Source pool"):
+        assert heading in text
+    assert os.path.isfile(os.path.join(run_dir, "report", "figures", f"scatter_{TARGET}.png"))
+
+
+def test_pool_records_carry_the_real_datasets_facts(paper_run):
+    run_dir, _ = paper_run
+    sources = json.load(open(os.path.join(run_dir, "pool", "sources.json")))
+    assert [s["id"] for s in sources] == [f"{d}.resnet_tiny.{i}" for d in POOL for i in ("generic", "scratch")]
+    for s in sources:  # BASE's N_s and C_s are the catalog's, not the fake tree's
+        info = catalog.info(s["dataset"])
+        assert (s["num_images"], s["num_classes"], s["domain"]) == (info.splits["train"], info.num_classes,
+                                                                     info.domain)
+        assert 0.0 <= s["test_miou"] <= 1.0
+
+
+def test_probe_samples_address_the_targets_own_differently_sized_images(paper_run):
+    """Sampled (image, row, col) index each prepared training image at its own size and carry its label."""
+    run_dir, data_dir = paper_run
+    train = catalog.load(TARGET, "train", prepared_dir=data_dir)
+    labels = [np.asarray(train[i]["label"]) for i in range(catalog.info(TARGET).target_train_size)]
+    assert len({m.shape for m in labels}) > 1
+    samples = read_npz(os.path.join(run_dir, "probe", TARGET, "samples.npz"))
+    for seed in (0, 1):
+        image, row, col = samples[f"image_{seed}"], samples[f"row_{seed}"], samples[f"col_{seed}"]
+        want = [labels[i][r, c] for i, r, c in zip(image, row, col)]
+        np.testing.assert_array_equal(samples[f"labels_{seed}"], want)
+        assert np.all(samples[f"labels_{seed}"] > 0)
+
+
+def test_test_predictions_are_at_the_catalog_resolution(paper_run):
+    run_dir, _ = paper_run
+    info = catalog.info(TARGET)
+    labels = read_npz(os.path.join(run_dir, "finetune", TARGET, "test_labels.npz"))["labels"]
+    assert labels.shape == (2, *info.resolution)  # the fake tree's 2 test images, fitted to the catalog size
