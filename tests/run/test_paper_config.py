@@ -5,7 +5,7 @@ resnet_tiny, no B1L, a few steps). Real datasets keep their catalog resolution (
 the fake images are a few pixels wide, so the crops are mostly padding and the numbers mean nothing; what
 is checked is that every stage runs on the real path and its outputs are consistent and finite.
 
-Opt-in (TRANSEL_SLOW_TESTS=1): at the catalog resolutions (512 x 1024, 713 x 713) the run takes about
+The run is opt-in (TRANSEL_SLOW_TESTS=1): at the catalog resolutions (512 x 1024, 713 x 713) the run takes about
 110 s of wall time and 170 s of CPU time on the 2-core development machine, over the suite's budget; most
 of it is the cold compiles of one model per class count (33, 32, 8) and the full-size crops.
 
@@ -28,8 +28,8 @@ from transel_jax.run.stage import MARKER, read_npz
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PAPER = os.path.join(ROOT, "configs", "paper.py")
-pytestmark = pytest.mark.skipif(os.environ.get("TRANSEL_SLOW_TESTS") != "1",
-                                reason="slow (about 110 s): set TRANSEL_SLOW_TESTS=1 to run")
+slow = pytest.mark.skipif(os.environ.get("TRANSEL_SLOW_TESTS") != "1",
+                          reason="slow (about 110 s): set TRANSEL_SLOW_TESTS=1 to run")
 # cityscapes (generic) and kitti share the 33 Cityscapes labels, so their models share compiled programs
 POOL, GENERIC, TARGET = ("kitti", "camvid"), "cityscapes", "suim"
 
@@ -92,6 +92,7 @@ def _numbers(obj):
         yield obj
 
 
+@slow
 def test_every_stage_ran_and_every_number_is_finite(paper_run):
     run_dir, _ = paper_run
     for stage in pipeline.STAGES:
@@ -110,6 +111,7 @@ def test_every_stage_ran_and_every_number_is_finite(paper_run):
     assert os.path.isfile(os.path.join(run_dir, "report", "figures", f"scatter_{TARGET}.png"))
 
 
+@slow
 def test_pool_records_carry_the_real_datasets_facts(paper_run):
     run_dir, _ = paper_run
     sources = json.load(open(os.path.join(run_dir, "pool", "sources.json")))
@@ -121,6 +123,7 @@ def test_pool_records_carry_the_real_datasets_facts(paper_run):
         assert 0.0 <= s["test_miou"] <= 1.0
 
 
+@slow
 def test_probe_samples_address_the_targets_own_differently_sized_images(paper_run):
     """Sampled (image, row, col) index each prepared training image at its own size and carry its label."""
     run_dir, data_dir = paper_run
@@ -135,8 +138,24 @@ def test_probe_samples_address_the_targets_own_differently_sized_images(paper_ru
         assert np.all(samples[f"labels_{seed}"] > 0)
 
 
+@slow
 def test_test_predictions_are_at_the_catalog_resolution(paper_run):
     run_dir, _ = paper_run
     info = catalog.info(TARGET)
     labels = read_npz(os.path.join(run_dir, "finetune", TARGET, "test_labels.npz"))["labels"]
     assert labels.shape == (2, *info.resolution)  # the fake tree's 2 test images, fitted to the catalog size
+
+
+def test_real_target_subset_trains_example_by_example(tmp_path):
+    """A target subset of a real source (no get_batch, images of different sizes) yields training batches;
+    a synthetic subset keeps its source's batch read. Fast: the direct reader, no TFDS, no model."""
+    from transel_jax.data import pipeline as data_pipeline
+
+    _test_module("test_real_tfds").write_suim(tmp_path, n_train=150)
+    info = catalog.info(TARGET)
+    subset = data_pipeline.target_subset(catalog.load(TARGET, "train", root=tmp_path), info)
+    assert not hasattr(subset, "get_batch")
+    (batch,) = data_pipeline.train_batches(subset, info, batch_size=4, seed=0, num_steps=1)
+    assert batch["image"].shape == (4, *info.resolution, 3) and batch["label"].max() <= info.num_classes
+    synthetic = data_pipeline.target_subset(catalog.load("syn_aerial_irrg", "train"), catalog.info("syn_aerial_irrg"))
+    np.testing.assert_array_equal(synthetic.get_batch([2])["label"][0], synthetic[2]["label"])
