@@ -159,3 +159,14 @@ def test_real_target_subset_trains_example_by_example(tmp_path):
     assert batch["image"].shape == (4, *info.resolution, 3) and batch["label"].max() <= info.num_classes
     synthetic = data_pipeline.target_subset(catalog.load("syn_aerial_irrg", "train"), catalog.info("syn_aerial_irrg"))
     np.testing.assert_array_equal(synthetic.get_batch([2])["label"][0], synthetic[2]["label"])
+
+
+def test_prepare_names_an_empty_split_before_tfds(tmp_path):
+    """The fake KITTI tree has 3 images, all in the train split at KITTI's real 150/50 cut: the empty
+    validation split is named (TFDS would fail with "No examples were yielded")."""
+    from transel_jax.data.real import MissingDataError, tfds_builder
+
+    _test_module("test_real_readers").write_kitti(tmp_path / "kitti")
+    with pytest.raises(MissingDataError, match=r"kitti: expected examples of the 'validation' split under .*kitti"):
+        tfds_builder.prepare("kitti", root=tmp_path / "kitti", data_dir=tmp_path / "tfds")
+    assert not (tmp_path / "tfds").exists()

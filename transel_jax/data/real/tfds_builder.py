@@ -83,13 +83,16 @@ def _check_name(name: str) -> None:
 def prepare(name: str, root: str | Path, data_dir: str | Path) -> Path:
     """Build ``transel_real/<name>`` from the original files under ``root`` into ``data_dir``.
 
-    Every split is opened first, so a missing file fails at once with the expected layout. Returns the
-    folder holding the array_record files. Progress bars come from TFDS.
+    Every split is opened first, so a missing file or an empty split (which TFDS cannot write) fails at
+    once with the expected layout. Returns the folder holding the array_record files. Progress bars come
+    from TFDS.
     """
     _check_name(name)
     root = Path(root).expanduser()
     for split in facts.split_names(name):
-        READERS[name](root, split)
+        if len(READERS[name](root, split)) == 0:
+            raise MissingDataError(f"{name}: expected examples of the {split!r} split under {root}, found none. "
+                                   f"Expected layout:\n{READERS[name].layout}")
     builder = TranselReal(config=name, data_dir=str(Path(data_dir).expanduser()), file_format="array_record")
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(root)))
     return Path(builder.data_dir)
