@@ -45,7 +45,7 @@ def _test_module(name):
 
 def _overrides(data_dir):
     return [
-        f"--config.data.data_dir={data_dir}", "--config.model_dtype=float32", "--config.data.eval_batch_size=4",
+        f"--config.data.data_dir={data_dir}", "--config.data.eval_batch_size=4",  # paper.py's bfloat16 kept
         f"--config.pool.datasets={POOL!r}", "--config.pool.architectures=('resnet_tiny',)",
         "--config.pool.generic_steps=3", "--config.pool.steps=2", "--config.pool.batch_size=4",
         "--config.pool.checkpoint_every=0",
