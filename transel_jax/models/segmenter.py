@@ -33,11 +33,16 @@ class Segmenter(nn.Module):
         super().__post_init__()
 
     @nn.compact
-    def __call__(self, images: jax.Array, train: bool = False, return_features: bool = False):
+    def __call__(self, images: jax.Array, train: bool = False, return_features: bool = False,
+                 upsample: bool = True):
+        """Logits float32 [B, H, W, K] (``upsample=False``: at the head's stride, [B, h, w, K], which
+        ``resize_bilinear(logits, H, W)`` turns into the upsampled ones); with ``return_features`` also
+        the backbone features float32 [B, h, w, D]."""
         check_images(images)
         feats = self.backbone(images.astype(self.dtype), train=train)
-        logits = SegmentationHead(self.num_classes, self.dtype, name="head")(feats)
-        logits = resize_bilinear(logits.astype(jnp.float32), *images.shape[1:3])
+        logits = SegmentationHead(self.num_classes, self.dtype, name="head")(feats).astype(jnp.float32)
+        if upsample:
+            logits = resize_bilinear(logits, *images.shape[1:3])
         return (logits, feats.astype(jnp.float32)) if return_features else logits
 
 

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from transel_jax.ensembles import all_ensembles
 from transel_jax.run import finetunes, plan, pool
+from transel_jax.run.predict import upsample
 from transel_jax.run.stage import Context, read_npz, write_npz
 from transel_jax.train.evaluate import iou_from_confusion
 
@@ -49,7 +50,8 @@ def ensemble_mious(member_logits, labels, members, *, images_per_chunk: int = 8,
     """float64 [E] actual mIoU of every ensemble.
 
     Args:
-      member_logits: sequence of N float [T, H, W, K] test logits (one per candidate).
+      member_logits: sequence of N float [T, h, w, K] stored test logits at the models' output stride
+        (one per candidate; :func:`.predict.upsample` brings each chunk to the labels' [H, W]).
       labels: int [T, H, W] dataset labels (0 = void, 1..K).
       members: int [E, S].
     """
@@ -60,7 +62,8 @@ def ensemble_mious(member_logits, labels, members, *, images_per_chunk: int = 8,
                       disable=not progress):
         stop = min(start + images_per_chunk, n_images)
         pad = images_per_chunk - (stop - start)  # fixed chunk shape: one compile
-        probs = np.stack([_pad(jax.nn.softmax(jnp.asarray(z[start:stop], jnp.float32), axis=-1), pad)
+        size = labels.shape[1:3]
+        probs = np.stack([_pad(jax.nn.softmax(upsample(z[start:stop], size), axis=-1), pad)
                           for z in member_logits])
         lab = _pad(np.asarray(labels[start:stop], np.int32) - 1, pad, value=-1)
         probs = probs.reshape(len(member_logits), -1, num_classes)

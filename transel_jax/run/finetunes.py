@@ -2,7 +2,8 @@
 
 For target T and source model s, :func:`transel_jax.transfer.finetune` trains s's backbone with a new
 head on T's small training subset into ``finetune/<T>/<s>/``; the fine-tuned model then predicts the
-target's test images once: ``test.npz`` holds ``logits`` float16 [T_img, H, W, K] and the record
+target's test images once: ``test.npz`` holds ``logits`` float16 [T_img, h, w, K] at the model's output
+stride (:mod:`.predict`) and the record
 ``record.json`` (written last) its test mIoU. The labels are stored once per target in
 ``finetune/<T>/test_labels.npz``.
 
@@ -20,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.run import datasets, plan, pool
-from transel_jax.run.predict import miou, test_logits
+from transel_jax.run.predict import miou, predictions, test_logits
 from transel_jax.run.stage import Context, read_json, read_npz, write_json, write_npz
 
 
@@ -64,8 +65,8 @@ def finetune_one(ctx: Context, target: str, source: dict, *, root: tuple[str, ..
     labels_path = ctx.path(*root, target, "test_labels.npz")
     if not os.path.isfile(labels_path):
         write_npz(labels_path, labels=labels)
-    record = {"target": target, "source": source["id"], "test_miou": miou(labels, np.argmax(logits, -1),
-                                                                          info.num_classes),
+    predicted = predictions(logits, labels.shape[1:3])
+    record = {"target": target, "source": source["id"], "test_miou": miou(labels, predicted, info.num_classes),
               "test_images": int(labels.shape[0])}
     write_json(record_path, record)
     return record

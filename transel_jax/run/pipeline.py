@@ -34,7 +34,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line),
     Stage("candidates", candidates.run_candidates, ("seed", "probe"), ("scoring",), candidates.line,
           digest=candidates.digest),
-    Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool", "candidates"), finetunes.line),
+    Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool", "candidates"), finetunes.line,
+          version=2),  # 2: test logits stored at the output stride
     Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
     Stage("evaluate", evaluate.run_evaluate, ("probe",), ("actual", "scoring"), evaluate.line),
     Stage("selection", selection.run_selection, ("selection",), ("actual", "scoring", "finetune"), selection.line),

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
 from transel_jax.run import actual, datasets, finetunes, plan, pool, probe, scoring
-from transel_jax.run.predict import confusion
+from transel_jax.run.predict import confusion, upsample
 from transel_jax.run.stage import Context, read_json, write_json
 from transel_jax.train.evaluate import iou_from_confusion
 
@@ -41,7 +41,8 @@ BASELINES = ("b1", "average", "best_member", "worst_member")
 def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> float:
     """Test mIoU of the ensemble head: argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
 
-    member_logits: S arrays float [T, H, W, K]; labels: int [T, H, W] (0 = void).
+    member_logits: S arrays float [T, h, w, K] stored at the members' output stride (upsampled chunk by
+      chunk to the labels' size); labels: int [T, H, W] (0 = void).
     """
     from transel_jax.models import EnsembleHead
 
@@ -50,7 +51,8 @@ def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int
     apply = jax.jit(lambda z: jnp.argmax(head.apply({"params": head_params}, z, log=True), axis=-1))
     total = np.zeros((num_classes, num_classes), np.int64)
     for start in range(0, labels.shape[0], images_per_chunk):
-        z = np.stack([m[start:start + images_per_chunk] for m in member_logits], axis=-2).astype(np.float32)
+        z = jnp.stack([upsample(m[start:start + images_per_chunk], labels.shape[1:3]) for m in member_logits],
+                      axis=-2)
         total += confusion(labels[start:start + images_per_chunk], np.asarray(apply(z)), num_classes)
     return iou_from_confusion(total)[0]
 
