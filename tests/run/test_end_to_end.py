@@ -13,6 +13,8 @@ from transel_jax.config import load_config
 from transel_jax.run import pipeline
 from transel_jax.run.stage import MARKER, read_npz
 
+from result_checks import json_numbers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "tiny_config.py")
 
@@ -28,17 +30,6 @@ def run_dir(tmp_path_factory):
     return path
 
 
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, float):
-        yield obj
-
-
 def test_every_stage_marked_and_every_result_number_finite(run_dir):
     for stage in pipeline.STAGES:
         marker = json.load(open(os.path.join(run_dir, stage.name, MARKER)))
@@ -47,7 +38,7 @@ def test_every_stage_marked_and_every_result_number_finite(run_dir):
                if "checkpoints" not in p and not p.endswith("config.json")]
     assert len(results) > 20
     for path in results:
-        values = list(_numbers(json.load(open(path))))
+        values = list(json_numbers(json.load(open(path))))
         assert all(np.isfinite(values)), path
     arrays = glob.glob(os.path.join(run_dir, "**", "*.npz"), recursive=True)
     for path in arrays:

@@ -25,6 +25,8 @@ from transel_jax.data.real import driving
 from transel_jax.run import pipeline
 from transel_jax.run.stage import MARKER, read_npz
 
+from result_checks import json_numbers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PAPER = os.path.join(ROOT, "configs", "paper.py")
@@ -81,17 +83,6 @@ def paper_run(tmp_path_factory):
     return str(run_dir), str(data_dir)
 
 
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, float):
-        yield obj
-
-
 @slow
 def test_every_stage_ran_and_every_number_is_finite(paper_run):
     run_dir, _ = paper_run
@@ -100,7 +91,7 @@ def test_every_stage_ran_and_every_number_is_finite(paper_run):
         assert marker["wall_s"] > 0 and marker["line"], stage.name
     for path in glob.glob(os.path.join(run_dir, "**", "*.json"), recursive=True):
         if "checkpoints" not in path:
-            assert all(np.isfinite(list(_numbers(json.load(open(path)))))), path
+            assert all(np.isfinite(list(json_numbers(json.load(open(path)))))), path
     for path in glob.glob(os.path.join(run_dir, "**", "*.npz"), recursive=True):
         for name, a in read_npz(path).items():
             if np.issubdtype(a.dtype, np.floating):
