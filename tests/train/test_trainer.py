@@ -51,17 +51,23 @@ def uninterrupted(tmp_path_factory):
     return workdir, jax.device_get(state)
 
 
-def test_interrupted_and_resumed_equals_uninterrupted_bit_for_bit(uninterrupted, tmp_path):
-    _, full = uninterrupted
-    workdir = str(tmp_path)
+def _interrupt(workdir: str, after: int):
+    """Train 6 steps into ``workdir`` but stop after ``after``; returns the resume call."""
     model = TinySegmenter(K, axis_name="data")
     data = block_batches(7, B, num_classes=K)
     with pytest.raises(Interrupted):
-        train(model, init_variables(), interrupted_after(data, 3), hparams=hparams(6), ckpt=CKPT,
+        train(model, init_variables(), interrupted_after(data, after), hparams=hparams(6), ckpt=CKPT,
               workdir=workdir, meta=META, log_every=2)
+    return lambda: jax.device_get(train(model, init_variables(), data, hparams=hparams(6), ckpt=CKPT,
+                                        workdir=workdir, meta=META, resume=True, log_every=2))
+
+
+def test_interrupted_and_resumed_equals_uninterrupted_bit_for_bit(uninterrupted, tmp_path):
+    _, full = uninterrupted
+    workdir = str(tmp_path)
+    resume = _interrupt(workdir, 3)
     assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2]
-    resumed = jax.device_get(train(model, init_variables(), data, hparams=hparams(6), ckpt=CKPT,
-                                   workdir=workdir, meta=META, resume=True, log_every=2))
+    resumed = resume()
     assert int(resumed.step) == 6
     for a, b in zip(jax.tree.leaves(resumed.to_dict()), jax.tree.leaves(full.to_dict())):
         np.testing.assert_array_equal(a, b)
@@ -144,15 +150,10 @@ def test_loss_decreases_and_miou_beats_chance_on_the_block_task(tmp_path):
 def test_resume_past_a_corrupt_latest_checkpoint_still_ends_bit_for_bit(uninterrupted, tmp_path):
     _, full = uninterrupted
     workdir = str(tmp_path)
-    model = TinySegmenter(K, axis_name="data")
-    data = block_batches(7, B, num_classes=K)
-    with pytest.raises(Interrupted):
-        train(model, init_variables(), interrupted_after(data, 5), hparams=hparams(6), ckpt=CKPT,
-              workdir=workdir, meta=META, log_every=2)
+    resume = _interrupt(workdir, 5)
     shutil.rmtree(os.path.join(workdir, "checkpoints", "4", "state", "d"))  # the newest one is corrupt
     with pytest.warns(RuntimeWarning, match="checkpoints/4 is unreadable"):
-        resumed = jax.device_get(train(model, init_variables(), data, hparams=hparams(6), ckpt=CKPT,
-                                       workdir=workdir, meta=META, resume=True, log_every=2))
+        resumed = resume()
     for a, b in zip(jax.tree.leaves(resumed.to_dict()), jax.tree.leaves(full.to_dict())):
         np.testing.assert_array_equal(a, b)
     assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2, 4, 6]

@@ -76,8 +76,8 @@ def run_evaluate(ctx: Context) -> dict:
     seeds = [int(s) for s in ctx.config.probe.seeds]
     truth_ens, truth_single, ens, single = {}, {}, {}, {}
     for t in targets:
-        runs = [aligned(ctx, t, s)[1] for s in seeds]
-        act = actual.load(ctx, t)
+        pairs = [aligned(ctx, t, s) for s in seeds]
+        act, runs = pairs[0][0], [scores for _, scores in pairs]
         truth_ens[t], truth_single[t] = act["miou"], act["single"]
         ens[t] = [{m: r[f"ens_{m}"] for m in scoring.ENSEMBLE} for r in runs]
         single[t] = [{m: r[f"single_{m}"] for m in scoring.SINGLE} for r in runs]
