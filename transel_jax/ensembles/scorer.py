@@ -27,6 +27,7 @@ from transel_jax import checks
 from transel_jax.ensembles import kernels
 from transel_jax.ensembles.combinations import all_ensembles, validate_ensembles
 from transel_jax.ensembles.results import EnsembleScores
+from transel_jax.evaluation.miou import mean_iou_np
 from transel_jax.metrics.eep import EPS
 from transel_jax.metrics.ensemble import validate_members
 
@@ -253,21 +254,11 @@ def _scores_from_class_stats(stats, num_pixels: int, metrics) -> dict[str, np.nd
         out["e_leep"] = stats["log_q"] / num_pixels
     if "iou_eep" in metrics:
         tp = stats["tp"]
-        out["iou_eep"] = _mean_iou(tp, stats["pred"] + stats["count"] - tp)
+        out["iou_eep"] = mean_iou_np(tp, stats["pred"] + stats["count"] - tp, atol=1e-9)
     if "soft_iou_eep" in metrics:
         tp = stats["tp_soft"]
-        out["soft_iou_eep"] = _mean_iou(tp, tp + stats["fp_soft"] + stats["fn_soft"])
+        out["soft_iou_eep"] = mean_iou_np(tp, tp + stats["fp_soft"] + stats["fn_soft"], atol=1e-9)
     return out
-
-
-def _mean_iou(tp: np.ndarray, union: np.ndarray) -> np.ndarray:
-    """Mean over classes with union > 0 of tp / union (float64 [E])."""
-    # A soft union of a class absent from both labels and predictions is a float sum of exact zeros, so
-    # > 0 is exact; tiny negative round-off of fp_soft is clipped.
-    union = np.maximum(union, 0.0)
-    valid = union > 1e-9
-    iou = np.where(valid, tp / np.where(valid, union, 1.0), 0.0)
-    return iou.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
 
 
 def _e_leep_only(eep, labels, members, plan: Plan, mesh: Mesh, progress: bool) -> np.ndarray:

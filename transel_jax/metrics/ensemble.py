@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from transel_jax import checks
+from transel_jax.evaluation.miou import mean_iou
 from transel_jax.metrics.eep import safe_log, true_class_prob
 
 
@@ -83,20 +84,14 @@ def ensemble_stats(member_eep, labels, weights=None) -> EnsembleStats:
     )
 
 
-def _mean_over_nonzero(num, den):
-    valid = den > 0
-    iou = jnp.where(valid, num / jnp.where(valid, den, 1.0), 0.0)
-    return jnp.sum(iou, axis=-1) / jnp.maximum(jnp.sum(valid, axis=-1), 1)
-
-
 def iou_from_stats(stats: EnsembleStats):
     """Hard mean IoU: TP / (TP + FP + FN) with FP = pred - TP and FN = count - TP, over classes present."""
-    return _mean_over_nonzero(stats.tp, stats.pred + stats.count - stats.tp)
+    return mean_iou(stats.tp, stats.pred + stats.count - stats.tp)
 
 
 def soft_iou_from_stats(stats: EnsembleStats):
     """Soft mean IoU: TP_soft / (TP_soft + FP_soft + FN_soft) over classes with a non-zero denominator."""
-    return _mean_over_nonzero(stats.tp_soft, stats.tp_soft + stats.fp_soft + stats.fn_soft)
+    return mean_iou(stats.tp_soft, stats.tp_soft + stats.fp_soft + stats.fn_soft)
 
 
 def validate_members(member_eep, labels, name: str = "member_eep", dims: str = "[S, n, C]") -> None:

@@ -1,8 +1,7 @@
-"""Single-scale mIoU from a confusion matrix accumulated across devices and hosts.
+"""Single-scale mIoU of a model, from a confusion matrix accumulated across devices and hosts.
 
-For K classes, ``confusion[t, p]`` counts non-void pixels of true class index ``t`` (label t + 1)
-predicted as class index ``p``. Per class: ``IoU_c = TP_c / (TP_c + FP_c + FN_c)`` with
-``TP_c = confusion[c, c]``, ``FP_c = sum_t confusion[t, c] - TP_c``, ``FN_c = sum_p confusion[c, p] - TP_c``;
+The confusion and IoU definitions live in :mod:`transel_jax.evaluation.miou`; this module runs the model.
+
 mIoU is the mean over the classes with a non-zero union (absent and never-predicted classes are skipped,
 their IoU reported as NaN). Void pixels (label 0) and padding examples (``mask`` False) are ignored.
 """
@@ -19,41 +18,11 @@ from jax import lax
 from jax.sharding import Mesh, PartitionSpec as P
 
 from transel_jax import checks
+from transel_jax.evaluation.miou import confusion_matrix, iou_from_confusion
 from transel_jax.train import distributed, memo
 from transel_jax.train.progress import progress
 
 AXIS = distributed.AXIS
-
-
-def confusion_matrix(labels: jax.Array, predictions: jax.Array, num_classes: int,
-                     valid: jax.Array | None = None) -> jax.Array:
-    """int32 [K, K] counts of (true class index, predicted class index) over valid non-void pixels.
-
-    Args:
-      labels: int [...] dataset labels, 0 = void, 1..K.
-      predictions: int [...] predicted class indices 0..K-1 (logit channel argmax).
-      num_classes: K.
-      valid: optional bool [...] extra mask (e.g. padding examples), broadcast against ``labels``.
-    """
-    keep = labels > 0
-    if valid is not None:
-        keep = keep & jnp.broadcast_to(valid, labels.shape)
-    flat = jnp.clip(labels - 1, 0, num_classes - 1) * num_classes + predictions
-    counts = jnp.zeros(num_classes * num_classes, jnp.int32).at[flat.reshape(-1)].add(
-        keep.reshape(-1).astype(jnp.int32))
-    return counts.reshape(num_classes, num_classes)
-
-
-def iou_from_confusion(confusion) -> tuple[float, np.ndarray]:
-    """(mIoU, per-class IoU float64 [K] with NaN where the union is 0) from a [K, K] confusion matrix."""
-    cm = np.asarray(confusion, np.float64)
-    checks.check_rank(cm, "confusion", 2, "[K, K]")
-    tp = np.diag(cm)
-    union = cm.sum(0) + cm.sum(1) - tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, tp / union, np.nan)
-    present = union > 0
-    return (float(iou[present].mean()) if present.any() else float("nan")), iou
 
 
 @dataclasses.dataclass(frozen=True)
