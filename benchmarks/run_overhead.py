@@ -42,7 +42,7 @@ from transel_jax.config import load_config
 from transel_jax.data import pipeline
 from transel_jax.run import datasets, finetunes, plan, pool
 from transel_jax.run.pipeline import enable_compilation_cache
-from transel_jax.run.predict import test_logits
+from transel_jax.transfer.predictions import test_logits
 from transel_jax.train import phases
 from transel_jax.train import run as train_run
 from transel_jax.transfer import finetune

@@ -21,7 +21,8 @@ from transel_jax.config import load_config
 from transel_jax.data import catalog, pipeline, sampling
 from transel_jax.train import run
 from transel_jax.train.evaluate import evaluate
-from transel_jax.transfer import EnsembleSegmenter, ensemble_variables, finetune, train_ensemble_head
+from transel_jax.models import EnsembleSegmenter, ensemble_variables
+from transel_jax.transfer import finetune, train_ensemble_head
 from transel_jax.transfer.ensemble_head import load_member
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -105,7 +105,7 @@ def test_train_from_member_checkpoints_caches_member_logits(tmp_path):
 
 def test_ensemble_segmenter_predicts_the_heads_argmax_and_evaluates():
     from transel_jax.train.evaluate import evaluate
-    from transel_jax.transfer import EnsembleSegmenter, ensemble_variables
+    from transel_jax.models import EnsembleSegmenter, ensemble_variables
 
     k = 4
     members = [TinySegmenter(k), TinySegmenter(k)]

@@ -9,7 +9,7 @@
 >>> logits.shape, feats.shape
 ((2, 65, 97, 5), (2, 9, 13, 32))
 """
-from transel_jax.models.ensemble import EnsembleHead, frozen_member_logits
+from transel_jax.models.ensemble import EnsembleHead, EnsembleSegmenter, ensemble_variables, frozen_member_logits
 from transel_jax.models.heads import SegmentationHead
 from transel_jax.models.hrnet import HRNetV2
 from transel_jax.models.registry import build, count_layers, count_params, describe, names
@@ -20,6 +20,7 @@ from transel_jax.models.segmenter import Segmenter, check_images
 __all__ = [
     "DilatedResNet",
     "EnsembleHead",
+    "EnsembleSegmenter",
     "HRNetV2",
     "SegmentationHead",
     "Segmenter",
@@ -28,6 +29,7 @@ __all__ = [
     "count_layers",
     "count_params",
     "describe",
+    "ensemble_variables",
     "frozen_member_logits",
     "names",
     "random_variables",

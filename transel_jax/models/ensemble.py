@@ -8,6 +8,12 @@ member's class scores and averages the members' probabilities:
 so it has ``2 * S * C`` parameters (144 to 2700 in the paper). With ``w = 1`` and ``b = 0`` (the
 initialisation) it is exactly the plain average of the members' probabilities. Only the head trains: the
 members run in eval mode behind ``jax.lax.stop_gradient`` (:func:`frozen_member_logits`).
+
+``EnsembleSegmenter(members, num_classes)`` is frozen members + head as one segmenter: images [B, H, W, 3]
+-> ensemble log-probabilities [B, H, W, K] (``log p`` of :class:`EnsembleHead`), so ``argmax`` is the
+ensemble's prediction and :func:`transel_jax.train.evaluate.evaluate` applies unchanged. Members always run
+in inference mode. Variables: ``{"params": {"members_0": ..., ..., "head": {"weight", "bias"}},
+"batch_stats": {"members_0": ..., ...}}``, assembled by :func:`ensemble_variables`.
 """
 from __future__ import annotations
 
@@ -67,3 +73,29 @@ def frozen_member_logits(models: Sequence[nn.Module], variables: Sequence, image
         raise ValueError(f"models: expected members with one shared num_classes, got {sorted(sizes)}")
     logits = [jax.lax.stop_gradient(m.apply(v, images, train=False)) for m, v in zip(models, variables)]
     return jnp.stack(logits, axis=-2)
+
+
+class EnsembleSegmenter(nn.Module):
+    members: Sequence[nn.Module]
+    num_classes: int
+
+    @nn.compact
+    def __call__(self, images, train: bool = False):
+        logits = [member(images, train=False) for member in self.members]  # bound as members_0, members_1, ...
+        return EnsembleHead(len(self.members), self.num_classes, name="head")(jnp.stack(logits, axis=-2), log=True)
+
+
+def ensemble_variables(member_variables: Sequence[dict], head_variables: dict | None, num_classes: int) -> dict:
+    """Variables of :class:`EnsembleSegmenter` from the members' and the head's (None: w = 1, b = 0,
+    the plain average of the members' probabilities)."""
+    num = len(member_variables)
+    if head_variables is None:
+        head_params = {"weight": jnp.ones((num, num_classes)), "bias": jnp.zeros((num, num_classes))}
+    else:
+        head_params = head_variables["params"]
+    shape = tuple(jnp.shape(head_params["weight"]))
+    if shape != (num, num_classes):
+        raise ValueError(f"head_variables: expected weight of shape ({num}, {num_classes}), got {shape}")
+    params = {f"members_{s}": v["params"] for s, v in enumerate(member_variables)}
+    stats = {f"members_{s}": v.get("batch_stats", {}) for s, v in enumerate(member_variables)}
+    return {"params": {**params, "head": head_params}, "batch_stats": stats}

@@ -1,45 +1,23 @@
 """Stage ``evaluate``: how well each metric's scores predict the actual fine-tuned mIoU.
 
-Per target, metric and probe seed, the correlations of :mod:`transel_jax.evaluation` (weighted Kendall
-tau as ``scipy.stats.weightedtau(actual, predicted)``, Kendall tau, Pearson) between the scores and
+Per target, metric and probe seed, the measures of :func:`transel_jax.evaluation.protocols.study`
+(weighted Kendall tau, Kendall tau, Pearson, relative top-1; a constant side counts as 0) between the
+scores and
 
 - the actual ensemble mIoU of every evaluated ensemble (the 000 Sec. 4 study: the ensembles of each
   target's kept candidates, :mod:`.candidates`; their scores are those of the whole-pool scoring), and
 - the single fine-tuned mIoU of every kept candidate (the PARC-style single-model study),
 
-plus relative top-1 (actual of the top-scored candidate / best actual). A correlation with a constant
-side (e.g. a metric that scores every candidate alike) is undefined; it is recorded as 0, "no ranking
-information", so that averages stay defined. Seeds are aggregated to mean and
-std, and a ``"mean"`` row averages the per-target means. ``evaluate/ensemble.json`` and
+aggregated over seeds to mean and std, with a ``"mean"`` row over targets. ``evaluate/ensemble.json`` and
 ``evaluate/single.json`` hold ``{measure: {target | "mean": {metric: [mean, std]}}}``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from transel_jax import evaluation
+from transel_jax.evaluation.protocols import ensemble_rows, study
 from transel_jax.run import actual, plan, scoring
 from transel_jax.run.stage import Context, read_json, write_json
-
-MEASURES = ("weighted_tau", "kendall_tau", "pearson", "relative_top1")
-
-
-def measure(name: str, truth, scores) -> float:
-    """One of MEASURES between actual performance ``truth`` [K] and ``scores`` [K]."""
-    if name == "relative_top1":
-        return evaluation.relative_top1(truth, scores)
-    if np.ptp(np.asarray(truth, np.float64)) == 0 or np.ptp(np.asarray(scores, np.float64)) == 0:
-        return 0.0  # undefined correlation with a constant side (module docstring)
-    return evaluation.CORRELATIONS[name](truth, scores)
-
-
-def ensemble_rows(scored: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
-    """int [E'] the row of ``scored`` (int [E, S] member indices) of each row of ``evaluated`` [E', S]."""
-    row = {tuple(sorted(e)): i for i, e in enumerate(np.asarray(scored).tolist())}
-    try:
-        return np.array([row[tuple(sorted(e))] for e in np.asarray(evaluated).tolist()], np.int64)
-    except KeyError as missing:
-        raise ValueError(f"evaluated: ensemble {list(missing.args[0])} was not scored") from None
 
 
 def aligned(ctx: Context, target: str, seed: int) -> tuple[dict, dict]:
@@ -55,20 +33,6 @@ def aligned(ctx: Context, target: str, seed: int) -> tuple[dict, dict]:
     scores = {k: (v[rows] if k.startswith("ens_") else v[act["candidates"]] if k.startswith("single_") else v)
               for k, v in raw.items()}
     return act, scores
-
-
-def study(truth: dict, scores: dict, metrics) -> dict:
-    """{measure: {target | "mean": {metric: (mean, std)}}}.
-
-    Args:
-      truth: {target: float [K] actual mIoU of the K candidates}.
-      scores: {target: [ {metric: float [K]} per seed ]}.
-    """
-    out = {}
-    for name in MEASURES:
-        per_seed = {t: {m: [measure(name, truth[t], s[m]) for s in scores[t]] for m in metrics} for t in truth}
-        out[name] = evaluation.aggregate_over_seeds(per_seed)
-    return out
 
 
 def run_evaluate(ctx: Context) -> dict:

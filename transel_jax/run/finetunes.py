@@ -3,7 +3,7 @@
 For target T and source model s, :func:`transel_jax.transfer.finetune` trains s's backbone with a new
 head on T's small training subset into ``finetune/<T>/<s>/``; the fine-tuned model then predicts the
 target's test images once: ``test.npz`` holds ``logits`` float16 [T_img, h, w, K] at the model's output
-stride (:mod:`.predict`) and the record
+stride (:func:`transel_jax.transfer.predictions.test_logits`) and the record
 ``record.json`` (written last) its test mIoU. The labels are stored once per target in
 ``finetune/<T>/test_labels.npz``.
 
@@ -21,7 +21,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.run import datasets, plan, pool
-from transel_jax.run.predict import miou, predictions, test_logits
 from transel_jax.run.stage import Context, read_json, read_npz, write_json, write_npz
 
 
@@ -45,8 +44,10 @@ def finetune_config(config, architecture: str):
 def finetune_one(ctx: Context, target: str, source: dict, *, root: tuple[str, ...] = ("finetune",)) -> dict:
     """Fine-tune the model of record ``source`` (its ``checkpoint``) on ``target`` into
     ``<run_dir>/<root...>/<target>/<id>``, predict the test set once; returns a record."""
+    from transel_jax.evaluation.miou import miou
     from transel_jax.models import build
     from transel_jax.transfer import finetune
+    from transel_jax.transfer.predictions import class_predictions, test_logits
 
     config = ctx.config
     workdir = ctx.dir(*root, target, source["id"])
@@ -65,7 +66,7 @@ def finetune_one(ctx: Context, target: str, source: dict, *, root: tuple[str, ..
     labels_path = ctx.path(*root, target, "test_labels.npz")
     if not os.path.isfile(labels_path):
         write_npz(labels_path, labels=labels)
-    predicted = predictions(logits, labels.shape[1:3])
+    predicted = class_predictions(logits, labels.shape[1:3])
     record = {"target": target, "source": source["id"], "test_miou": miou(labels, predicted, info.num_classes),
               "test_images": int(labels.shape[0])}
     write_json(record_path, record)

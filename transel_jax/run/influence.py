@@ -7,7 +7,7 @@
   (when the correlation study keeps only some candidates, and always the generic model) are fine-tuned
   here into ``finetune/`` with the same recipe (:func:`.finetunes.finetune_one`).
 - Domain distance D(T | S) (002 Eq. 1, Tab. 10): image vectors are the generic model's backbone features
-  average-pooled over space, for the first ``influence.images`` training images of every dataset (all
+  average-pooled over space (:func:`transel_jax.transfer.image_features.image_vectors`), for the first ``influence.images`` training images of every dataset (all
   normalised with the generic dataset's statistics, as one feature extractor sees them); all four
   assignment variants of :mod:`transel_jax.analysis.domain_distance`.
 - How well each distance predicts the gains: Kendall tau between ``-D`` and ``r`` over all (T, S) pairs
@@ -18,31 +18,13 @@ tau {assignment: {"pooled", "per_target_mean"}}.
 """
 from __future__ import annotations
 
-import functools
-
-import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.analysis import ASSIGNMENTS, distance_matrix, relative_transfer_gain
-from transel_jax.data import pipeline
 from transel_jax.evaluation import kendall_tau
 from transel_jax.run import datasets, finetunes, plan, pool
 from transel_jax.run.stage import Context, read_json, write_json
-
-
-@functools.partial(jax.jit, static_argnames=("model",))
-def _pooled(model, variables, images):
-    _, feats = model.apply(variables, images, train=False, return_features=True)
-    return jnp.mean(feats.astype(jnp.float32), axis=(1, 2))
-
-
-def image_vectors(model, variables, source, info, *, batch_size: int) -> np.ndarray:
-    """float64 [B, D]: pooled backbone features of every image of ``source`` (normalised with ``info``)."""
-    out = [np.asarray(_pooled(model, variables, b["image"]))[b["mask"]]
-           for b in pipeline.eval_batches(source, info, batch_size=batch_size)]
-    return np.concatenate(out).astype(np.float64)
 
 
 def _kendall(a: np.ndarray, b: np.ndarray) -> float:
@@ -58,6 +40,7 @@ def _tau(gain: np.ndarray, distance: np.ndarray) -> dict:
 def run_influence(ctx: Context) -> dict:
     from transel_jax.models import build
     from transel_jax.train.checkpoint import load_variables
+    from transel_jax.transfer.image_features import image_vectors
 
     config, inf = ctx.config, ctx.config.influence
     if "generic" not in config.pool.inits:

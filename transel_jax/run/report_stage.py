@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from transel_jax.evaluation.protocols import measure
 from transel_jax.report import write_report
 from transel_jax.run import evaluate, influence, plan, pool, scoring, selection
 from transel_jax.run.stage import Context
@@ -23,7 +24,7 @@ def gather(ctx: Context, title: str) -> dict:
         per_metric = {m: evaluated[f"ens_{m}"] for m in scoring.ENSEMBLE}
         scores = scoring.load(ctx, t, seed)  # the whole pool's: which sources win
         scatter[t] = {"actual": truth, "scores": per_metric,
-                      "wtau": {m: evaluate.measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
+                      "wtau": {m: measure("weighted_tau", truth, s) for m, s in per_metric.items()}}
         top = scores["ensembles"][np.argsort(-scores["ens_soft_iou_eep"], kind="stable")[:TOP_K]]
         counts[t] = np.bincount(top.ravel(), minlength=len(sources)).tolist()
     stages = [{"name": name, "wall_s": m["wall_s"], "line": m.get("line", "")} for name, m in ctx.markers.items()]

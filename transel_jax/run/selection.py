@@ -7,7 +7,7 @@ fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
 - **selected**: the top ensemble by ``selection.metric`` (SoftIoU-EEP); its ensemble head (per member and
   class a weight and a bias, :func:`transel_jax.transfer.train_ensemble_head`) is trained on the target
   training pixels with the members frozen, then evaluated on the test set from the members' stored
-  test logits;
+  test logits (:func:`transel_jax.transfer.predictions.head_miou`);
 - **B1**: the single candidate with the highest LEEP, fine-tuned (its test mIoU);
 - **average**: the same members averaged without a head (their actual ensemble mIoU);
 - **best / worst member**: the members' own fine-tuned test mIoU;
@@ -24,37 +24,14 @@ Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected /
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
 from transel_jax.run import actual, datasets, finetunes, plan, pool, probe, scoring
-from transel_jax.run.predict import confusion, upsample
 from transel_jax.run.stage import Context, read_json, write_json
-from transel_jax.train.evaluate import iou_from_confusion
 
 BASELINES = ("b1", "average", "best_member", "worst_member")
-
-
-def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> float:
-    """Test mIoU of the ensemble head: argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
-
-    member_logits: S arrays float [T, h, w, K] stored at the members' output stride (upsampled chunk by
-      chunk to the labels' size); labels: int [T, H, W] (0 = void).
-    """
-    from transel_jax.models import EnsembleHead
-
-    num_members, num_classes = np.shape(head_params["weight"])
-    head = EnsembleHead(num_members, num_classes)
-    apply = jax.jit(lambda z: jnp.argmax(head.apply({"params": head_params}, z, log=True), axis=-1))
-    total = np.zeros((num_classes, num_classes), np.int64)
-    for start in range(0, labels.shape[0], images_per_chunk):
-        z = jnp.stack([upsample(m[start:start + images_per_chunk], labels.shape[1:3]) for m in member_logits],
-                      axis=-2)
-        total += confusion(labels[start:start + images_per_chunk], np.asarray(apply(z)), num_classes)
-    return iou_from_confusion(total)[0]
 
 
 def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
@@ -71,6 +48,7 @@ def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
 
 def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     from transel_jax.transfer import train_ensemble_head
+    from transel_jax.transfer.predictions import ensemble_mious, head_miou
 
     config, sel = ctx.config, ctx.config.selection
     seed = int(config.probe.seeds[0])
@@ -89,7 +67,7 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     logits = [finetunes.load_logits(ctx, target, ids[i]) for i in members]
     labels = finetunes.load_labels(ctx, target)
     selected = head_miou(head.variables["params"], logits, labels)
-    average = float(actual.ensemble_mious(logits, labels, np.arange(len(members))[None], progress=False)[0])
+    average = float(ensemble_mious(logits, labels, np.arange(len(members))[None], progress=False)[0])
     member_miou = [tuned[i]["test_miou"] for i in members]
     act = actual.load(ctx, target)
     miou = {"selected": selected, "b1": float(tuned[b1]["test_miou"]), "average": average,

@@ -22,7 +22,7 @@ import transel_jax
 from transel_jax.train import distributed, phases
 from transel_jax.train.checkpoint import load_variables, make_meta
 from transel_jax.train.evaluate import EvalResult, evaluate
-from transel_jax.train.init import init_model
+from transel_jax.train.init import init_model, transplant_backbone
 from transel_jax.train.state import TrainState
 from transel_jax.train.trainer import train
 
@@ -47,8 +47,6 @@ def build_model(config, num_classes: int, build: Callable | None = None):
 
 def initial_variables(model, config, info) -> dict:
     """Random init at the dataset's resolution; the backbone of ``config.train.init_from`` when set."""
-    from transel_jax.transfer.finetune import transplant_backbone
-
     with phases.phase("init"):
         variables = init_model(model, tuple(info.resolution), jax.random.PRNGKey(config.train.seed))
     if not config.train.init_from:

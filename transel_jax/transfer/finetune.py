@@ -1,46 +1,15 @@
 """Fine-tuning a source model on a target: copy the backbone, new head for the target classes.
 
-``transplant_backbone(source, target)`` returns the freshly initialised target variables with
-``params["backbone"]`` and ``batch_stats["backbone"]`` replaced by the source's (copied exactly) and the
-target's own new head (nothing of the source head survives: its shape is the source's class count).
-``finetune`` runs the trainer on the target's training subset from those variables.
+``finetune`` runs the trainer on the target's training subset, starting from the source's backbone
+(:func:`transel_jax.train.init.transplant_backbone`: params and BatchNorm statistics copied exactly) and a
+new head for the target's classes.
 """
 from __future__ import annotations
 
-import jax
 import ml_collections
-import numpy as np
 
 from transel_jax.train import phases
 from transel_jax.train.checkpoint import latest_meta
-
-
-def _backbone_signature(variables: dict) -> dict:
-    return {col: jax.tree.map(lambda a: (tuple(np.shape(a)), str(np.asarray(a).dtype)),
-                              variables.get(col, {}).get("backbone", {}))
-            for col in ("params", "batch_stats")}
-
-
-def transplant_backbone(source_variables: dict, target_variables: dict, *, source_name: str = "source",
-                        target_name: str = "target") -> dict:
-    """Target variables whose backbone (params and batch_stats) is an exact copy of the source's.
-
-    Both must follow the models interface ({"params": {"backbone", "head"}, "batch_stats": {"backbone"}})
-    with identically shaped backbones; otherwise ValueError naming both models.
-    """
-    for name, v in (("source_variables", source_variables), ("target_variables", target_variables)):
-        if "backbone" not in v.get("params", {}):
-            raise ValueError(f"{name}: expected {{'params': {{'backbone': ...}}}}, got params keys "
-                             f"{sorted(v.get('params', {}))}")
-    src, tgt = _backbone_signature(source_variables), _backbone_signature(target_variables)
-    if src != tgt:
-        raise ValueError(f"source_variables: backbone of {source_name!r} does not match the backbone of "
-                         f"{target_name!r} (different architecture or width)")
-    out = {col: dict(target_variables.get(col, {})) for col in target_variables}
-    for col in ("params", "batch_stats"):
-        if "backbone" in source_variables.get(col, {}):
-            out.setdefault(col, {})["backbone"] = jax.tree.map(np.array, source_variables[col]["backbone"])
-    return out
 
 
 def finetune(source_checkpoint: str, target: str, *, workdir: str,

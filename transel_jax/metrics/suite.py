@@ -1,0 +1,43 @@
+"""The single-model metric suite of the PARC comparison (papers/003), scored for every source of a pool.
+
+Given each source's softmax at the sampled target pixels and its features at a feature subset of them:
+LEEP and NCE from the probabilities; LogME, H-Score, GBC and PARC on the features PCA-reduced to a common
+``pca_dims`` (003 Sec. 4: PCA first makes the feature metrics comparable across architectures and cheap);
+the depth-and-size heuristic (003 eq. 4); and the +depth calibration (003 eq. 6) of each of them. Higher
+is better for every metric. Used by ``transel run`` (stage ``scoring``) and ``transel select``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from transel_jax.metrics import features as fm
+from transel_jax.metrics.eep import leep, nce
+
+PROBABILITY = ("leep", "nce")
+FEATURE = ("logme", "h_score", "gbc", "parc")
+SINGLE = PROBABILITY + FEATURE + ("heuristic",) + tuple(f"{m}+depth" for m in PROBABILITY + FEATURE)
+
+
+def single_scores(probs, labels, feats, feature_labels, num_classes: int, *, depth, source_size,
+                  target_size: int, pca_dims: int) -> dict[str, np.ndarray]:
+    """{metric: float64 [N]} for N sources (module docstring).
+
+    Args:
+      probs: N arrays [n, Z_s] (source softmax at the sampled pixels); labels: int [n] in 0..C-1.
+      feats: N arrays [f, D_s] (source features at the feature subset); feature_labels: int [f].
+      depth, source_size: [N] layers with weights and source training images; target_size: images.
+    """
+
+    y, yf = labels, feature_labels
+    out = {"leep": [float(leep(p, y, num_classes)) for p in probs],
+           "nce": [float(nce(p, y, num_classes)) for p in probs]}
+    reduced = [np.asarray(fm.pca_reduce(f, pca_dims)) for f in feats]
+    out["logme"] = [float(fm.logme(z, yf, num_classes)) for z in reduced]
+    out["h_score"] = [float(fm.h_score(z, yf, num_classes)) for z in reduced]
+    out["gbc"] = [float(fm.gbc(z, yf, num_classes)) for z in reduced]
+    out["parc"] = [float(fm.parc(z, yf, num_classes)) for z in reduced]
+    out = {k: np.asarray(v, np.float64) for k, v in out.items()}
+    out["heuristic"] = np.asarray(fm.heuristic_score(depth, source_size, target_size), np.float64)
+    for m in PROBABILITY + FEATURE:
+        out[f"{m}+depth"] = np.asarray(fm.depth_calibrate(out[m], depth), np.float64)
+    return out
