@@ -23,9 +23,10 @@ def main(args: argparse.Namespace) -> int:
     import os
 
     from transel_jax.config import load_config
-    from transel_jax.train import distributed, run
+    from transel_jax.train import distributed, run, validate
 
     config = load_config(args.config, args.config_overrides)
+    validate.check_train_config(config)  # before any work: seconds of loading and compiling otherwise
     distributed.initialize_distributed(config.distributed)  # before any other jax call
     os.makedirs(args.workdir, exist_ok=True)
     if distributed.is_logging_process():

@@ -2,7 +2,8 @@
 
 Only process 0 writes; on other processes the writer is a no-op. Every record carries ``step`` and the
 wall-clock ``time``; the first line of a fresh file records how the run was produced (``"run"`` record
-with the config, package version and device list).
+with the config, package version and device list). A run starting at ``start_step`` (a resume) first
+drops the rows of steps after it, which it is about to redo, so no step is logged twice.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from transel_jax.train import distributed
 
 
 class MetricsWriter:
-    def __init__(self, workdir: str, *, config: dict | None = None):
+    def __init__(self, workdir: str, *, config: dict | None = None, start_step: int = 0):
         self.enabled = distributed.is_logging_process()
         self.path = os.path.join(workdir, "metrics.jsonl")
         self._tb = None
@@ -26,6 +27,8 @@ class MetricsWriter:
             return
         os.makedirs(workdir, exist_ok=True)
         fresh = not os.path.exists(self.path)
+        if not fresh:
+            _drop_rows_after(self.path, start_step)
         self._file = open(self.path, "a", encoding="utf-8")
         if fresh:
             self._write({"run": {"version": transel_jax.__version__, "config": config or {},
@@ -52,6 +55,26 @@ class MetricsWriter:
             self._file.close()
             if self._tb is not None:
                 self._tb.close()
+
+
+def _drop_rows_after(path: str, step: int) -> None:
+    """Rewrite ``path`` (atomically) without the rows of steps > ``step``; other records are kept."""
+    with open(path, encoding="utf-8") as f:
+        lines = [line for line in f if line.strip()]
+    kept = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a kill: the step is redone
+            continue
+        if not (isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] > step):
+            kept.append(line if line.endswith("\n") else line + "\n")
+    if len(kept) == len(lines):
+        return
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(kept)
+    os.replace(tmp, path)
 
 
 def read_metrics(workdir: str) -> list[dict]:

@@ -7,7 +7,12 @@ variables whose backbone was copied from a source model (:mod:`transel_jax.trans
 Hyper-parameters (``hparams``, the ``train`` group of a config, see ``configs/train_tiny.py``):
 global_batch_size, steps, base_lr, schedule ("step" | "poly" | "constant"), warmup_steps, momentum,
 weight_decay, seed, class_weights (None or a list of K floats), freeze_backbone. Checkpoint options
-(``ckpt``): every_steps, keep.
+(``ckpt``): every_steps, keep. All are validated (:mod:`transel_jax.train.validate`) before anything is
+built or compiled.
+
+A resumed run truncates ``metrics.jsonl`` to the rows up to the step it resumes from, so the steps it
+redoes are logged once, not twice. Training stops at the first non-finite loss or gradient norm
+(:class:`transel_jax.train.loop.NonFiniteLossError`, naming the step and the last good checkpoint).
 """
 from __future__ import annotations
 
@@ -17,8 +22,7 @@ from typing import Mapping
 import jax
 from jax.sharding import Mesh
 
-from transel_jax import checks
-from transel_jax.train import distributed, phases
+from transel_jax.train import distributed, phases, validate
 from transel_jax.train.checkpoint import Checkpointer
 from transel_jax.train.loop import BatchFactory, LoopOptions, fit
 from transel_jax.train.metrics_log import MetricsWriter
@@ -44,9 +48,9 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
       resume: continue from the newest readable checkpoint in ``workdir`` (a fresh start if none). Without
         it, a ``workdir`` that already holds checkpoints is refused rather than silently mixed.
     """
+    validate.check_hparams(hparams, ckpt, log_every)
     mesh = distributed.make_mesh() if mesh is None else mesh
-    batch_size = checks.check_positive_int(hparams["global_batch_size"], "global_batch_size")
-    steps = checks.check_positive_int(hparams["steps"], "steps")
+    batch_size, steps = int(hparams["global_batch_size"]), int(hparams["steps"])
     distributed.check_batch_divides(batch_size, mesh)  # before anything compiles
     class_weights = hparams.get("class_weights")
     if class_weights is not None and len(class_weights) != meta["num_classes"]:
@@ -65,7 +69,7 @@ def train(model, variables: dict, batches: BatchFactory, *, hparams: Mapping, ck
         state = _maybe_resume(checkpointer, state, meta, resume)
     step_fn = make_train_step(model, tx, mesh, global_batch_size=batch_size,
                               class_weights=class_weights, freeze_backbone=freeze)
-    writer = MetricsWriter(workdir, config=meta.get("config"))
+    writer = MetricsWriter(workdir, config=meta.get("config"), start_step=int(state.step))
     try:
         return fit(step_fn, state, batches, mesh,
                    LoopOptions(num_steps=steps, global_batch_size=batch_size, log_every=log_every,
