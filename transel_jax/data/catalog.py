@@ -11,6 +11,9 @@ import dataclasses
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 DOMAINS = ("consumer", "driving", "aerial", "indoor", "underwater", "synthetic")
+# The domain of a user's own dataset (transel_jax.data.folder) that declares none. Not one of the catalog's
+# appearance domains above, so code that iterates DOMAINS (tables, domain studies) is unaffected.
+CUSTOM_DOMAIN = "custom"
 
 
 class Source(Protocol):
@@ -25,14 +28,14 @@ class DatasetInfo:
 
     Attributes:
       name: catalog key, e.g. ``"cityscapes"`` or ``"syn_driving_day"``.
-      domain: one of :data:`DOMAINS`.
+      domain: one of :data:`DOMAINS`, or :data:`CUSTOM_DOMAIN` for a user's folder dataset.
       class_names: names of labels 0..C; ``class_names[0]`` is ``"void"``.
       splits: split name -> number of images, e.g. ``{"train": 2975, "validation": 500}``.
       mean, std: per-channel normalisation on the 0..255 scale.
       resolution: training crop (height, width).
       target_train_size: size of the small target training subset (first examples of ``train``):
         150, or 1000 for COCO and ADE20K.
-      suite: ``"synthetic"`` or ``"real"``.
+      suite: ``"synthetic"``, ``"real"``, or ``"folder"`` for a user's folder dataset (never registered).
       description: where the data comes from / how to obtain it.
     """
 
@@ -48,8 +51,8 @@ class DatasetInfo:
     description: str = ""
 
     def __post_init__(self):
-        if self.domain not in DOMAINS:
-            raise ValueError(f"domain: expected one of {DOMAINS}, got {self.domain!r}")
+        if self.domain not in DOMAINS + (CUSTOM_DOMAIN,):
+            raise ValueError(f"domain: expected one of {DOMAINS + (CUSTOM_DOMAIN,)}, got {self.domain!r}")
         if not self.class_names or self.class_names[0] != "void":
             raise ValueError(f"class_names: expected 'void' at index 0, got {self.class_names[:1]}")
 

@@ -1,7 +1,12 @@
-"""``transel data``: list the catalog's datasets and write preview grids.
+"""``transel data``: list the catalog's datasets, write preview grids, check a folder dataset.
 
     transel data list [--suite synthetic]
     transel data preview SUITE_OR_DATASET --out grid.png [--n 4] [--seed 0] [--resolution 64]
+    transel data check DIR [--labels void0|ignore255] [--no-progress]
+
+``check`` validates a user's folder dataset (layout in :mod:`transel_jax.data.folder`): it reads every
+image and label map, prints the per-split counts, the pixels per class and every problem, and exits 0 when
+the folder is clean, 2 otherwise.
 """
 from __future__ import annotations
 
@@ -23,9 +28,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prev.add_argument("--seed", type=int, default=None, help="suite seed (synthetic datasets)")
     prev.add_argument("--resolution", type=int, default=None, help="image size (synthetic datasets)")
     prev.add_argument("--data-dir", default=None, help="root of a real dataset's files")
+    check = sub.add_parser("check", help="check a folder dataset (images/, labels/, classes.txt): every file, "
+                                         "counts, class histogram; exit 2 on problems")
+    check.add_argument("dir", metavar="DIR", help="the folder dataset")
+    check.add_argument("--labels", choices=("void0", "ignore255"), default=None,
+                       help="label convention, overriding dataset.json (default: dataset.json's, else void0)")
+    check.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.data_command == "check":
+        from transel_jax.data import folder
+
+        report = folder.check_folder(args.dir, labels=args.labels, progress=args.progress)
+        print(report.format())
+        return 0 if report.ok else 2
+
     from transel_jax.data import catalog, preview
 
     if args.data_command == "list":
