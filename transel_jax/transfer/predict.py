@@ -11,6 +11,11 @@ images at a time, and gathers at each pixel
 Only one batch of logits/feature maps exists at a time; images are read lazily from an array or a source
 (:class:`transel_jax.transfer.images.ImageReader`), and images of different sizes go into different
 batches. The output row order is the sample's order.
+
+Any other model joins through the predict protocol, ``predict(images uint8 [B, H, W, 3]) -> (probs float32
+[B, h, w, Z], feats float32 [B, h', w', D] or None)``: :func:`predict_fn_at_pixels` runs such a function at
+sampled pixels (bilinear probabilities when the prediction grid is smaller than the image), and
+:func:`segmenter_predict_fn` turns a segmenter + variables + normalisation into one.
 """
 from __future__ import annotations
 
@@ -124,3 +129,178 @@ def _check_positions(size, rows, cols) -> None:
     if rows.max() >= H or cols.max() >= W:
         raise ValueError(f"sample.row/col: expected positions inside the {H}x{W} images, got up to "
                          f"({rows.max()}, {cols.max()})")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The predict protocol: any model as ``predict(images uint8 [B, H, W, 3]) -> (probs, feats or None)``.
+# --------------------------------------------------------------------------------------------------------
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _forward_probs(model, variables, images):
+    """softmax(logits) [b, H, W, K] and features [b, h, w, D] of normalised images [b, H, W, 3]."""
+    logits, feats = model.apply(variables, images, train=False, return_features=True)
+    return jax.nn.softmax(logits.astype(jnp.float32), axis=-1), feats.astype(jnp.float32)
+
+
+def segmenter_predict_fn(model, variables, *, mean, std):
+    """A segmenter of the models interface as a protocol predict function.
+
+    Returns ``predict(images uint8 [B, H, W, 3]) -> (probs float32 [B, H, W, K], feats float32 [B, h, w, D])``:
+    images are normalised as ``(x - mean) / std`` (per channel, 0..255 scale, in float32 numpy exactly as
+    :class:`~transel_jax.transfer.images.ImageReader` does), ``probs`` is the softmax of the upsampled
+    logits (channel k = the model's class k, i.e. dataset label k + 1), ``feats`` the backbone features.
+    The forward pass is jitted (one compile per input shape). Through :func:`predict_fn_at_pixels` it gives
+    the same values as :func:`predict_at_pixels` with ``info`` carrying that mean/std.
+    """
+    mean = np.asarray(mean, np.float32).reshape(3)
+    std = np.asarray(std, np.float32).reshape(3)
+
+    def predict(images):
+        images = np.asarray(images)
+        checks.check_rank(images, "images", 4, "[B, H, W, 3]")
+        if images.dtype != np.uint8 or images.shape[-1] != 3:
+            raise TypeError(f"images: expected uint8 [B, H, W, 3], got {images.dtype} {images.shape}")
+        x = (images.astype(np.float32) - mean) / std
+        probs, feats = jax.device_get(_forward_probs(model, variables, x))
+        return np.asarray(probs, np.float32), np.asarray(feats, np.float32)
+
+    return predict
+
+
+class _RawImages:
+    """Random access to uint8 images [H, W, 3] from a uint8 array [N, H, W, 3] or a source (``["image"]``)."""
+
+    def __init__(self, images_or_source):
+        if hasattr(images_or_source, "shape") and hasattr(images_or_source, "dtype"):
+            arr = np.asarray(images_or_source)
+            checks.check_rank(arr, "images", 4, "[N, H, W, 3]")
+            if arr.dtype != np.uint8 or arr.shape[-1] != 3:
+                raise TypeError("images: expected uint8 images [N, H, W, 3] (a protocol predict function "
+                                f"normalises them itself), got {arr.dtype} {arr.shape}")
+            self._get = lambda i: arr[i]  # noqa: E731
+            self._len = len(arr)
+        elif hasattr(images_or_source, "__len__") and hasattr(images_or_source, "__getitem__"):
+            self._get = lambda i: _uint8_image(images_or_source[i]["image"], i)  # noqa: E731
+            self._len = len(images_or_source)
+        else:
+            raise TypeError("images_or_source: expected a uint8 array [N, H, W, 3] or a random-access source, "
+                            f"got {type(images_or_source).__name__}")
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self._get(index)
+
+
+def _uint8_image(image, index: int) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise TypeError(f"source[{index}]['image']: expected uint8 [H, W, 3], got {image.dtype} {image.shape}")
+    return image
+
+
+def predict_fn_at_pixels(predict, images_or_source, sample, *, batch_size: int, name: str = "predict",
+                         desc: str = "predict") -> tuple[np.ndarray, np.ndarray | None]:
+    """(probs float32 [n, Z], feats float32 [n, D] or None) of a protocol predict function at sampled pixels.
+
+    ``predict(images uint8 [B, H, W, 3]) -> (probs [B, h, w, Z], feats [B, h', w', D] or None)`` (numpy or
+    jax arrays) runs over the sampled images only, ``batch_size`` at a time; images of different sizes
+    go into different batches, and a short batch is padded to ``batch_size`` by repeating its first image
+    (one compile per image size for a jitted ``predict``). Pixel (r, c) of an H x W image maps to
+
+    - probs: the value at (r, c) when (h, w) == (H, W); otherwise bilinear interpolation at the pixel
+      centre, half-pixel convention: y = (r + 0.5) h / H - 0.5 clamped to [0, h - 1] (likewise x), as
+      ``jax.image.resize(probs, (H, W), "bilinear")`` upsamples; a convex combination of distributions is a
+      distribution, so rows still sum to 1;
+    - feats: the cell containing the pixel, ``feats[(r h') // H, (c w') // W]``, as :func:`predict_at_pixels`.
+
+    Args:
+      predict: the protocol function.
+      images_or_source: uint8 images [N, H, W, 3], or a random-access source with ``src[i]["image"]``
+        uint8 [H, W, 3] (sizes may differ).
+      sample: a ``PixelSample`` (fields image, row, col: int [n]); output rows follow its order.
+      batch_size: images per call of ``predict``.
+      name: the model's name, used in error messages.
+    """
+    checks.check_positive_int(batch_size, "batch_size")
+    reader = _RawImages(images_or_source)
+    n = check_sample(sample, len(reader))
+    image_idx, rows, cols = (np.asarray(getattr(sample, f), np.int64) for f in ("image", "row", "col"))
+    order = np.argsort(image_idx, kind="stable")
+    sorted_idx = image_idx[order]
+    probs_out = feats_out = None
+    has_feats = None
+    for batch_ids, images in _image_batches(reader, np.unique(image_idx), batch_size, desc):
+        lo = np.searchsorted(sorted_idx, batch_ids[0], side="left")
+        hi = np.searchsorted(sorted_idx, batch_ids[-1], side="right")
+        pos = order[lo:hi]
+        _check_positions(images.shape[1:3], rows[pos], cols[pos])
+        b = len(images)
+        padded = np.concatenate([images, np.repeat(images[:1], batch_size - b, axis=0)])
+        probs, feats = _protocol_outputs(predict(padded), name, batch_size)
+        if has_feats is None:
+            has_feats = feats is not None
+            probs_out = np.zeros((n, probs.shape[-1]), np.float32)
+            feats_out = np.zeros((n, feats.shape[-1]), np.float32) if has_feats else None
+        _check_consistent(name, probs, feats, probs_out, feats_out)
+        slot = np.searchsorted(batch_ids, image_idx[pos])
+        probs_out[pos] = _bilinear_at(probs[:b], slot, rows[pos], cols[pos], images.shape[1:3])
+        if has_feats:
+            f = feats[:b]
+            (H, W), (h, w) = images.shape[1:3], f.shape[1:3]
+            feats_out[pos] = f[slot, (rows[pos] * h) // H, (cols[pos] * w) // W]
+    return probs_out, feats_out
+
+
+def _protocol_outputs(out, name: str, batch: int):
+    """(probs float32 [B, h, w, Z], feats float32 [B, h', w', D] or None) from a predict function's output."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise ValueError(f"model {name!r}: predict must return (probs, feats or None), got "
+                         f"{type(out).__name__}{'' if not isinstance(out, (tuple, list)) else f' of length {len(out)}'}")
+    probs = np.asarray(out[0])
+    if probs.ndim != 4 or probs.shape[0] != batch or min(probs.shape) == 0:
+        raise ValueError(f"model {name!r}: expected probs [{batch}, h, w, Z] for a batch of {batch} images, "
+                         f"got shape {probs.shape}")
+    if not np.issubdtype(probs.dtype, np.floating):
+        raise TypeError(f"model {name!r}: expected floating probs, got dtype {probs.dtype}")
+    feats = None
+    if out[1] is not None:
+        feats = np.asarray(out[1])
+        if feats.ndim != 4 or feats.shape[0] != batch or min(feats.shape) == 0:
+            raise ValueError(f"model {name!r}: expected feats [{batch}, h', w', D] or None for a batch of "
+                             f"{batch} images, got shape {feats.shape}")
+        if not np.issubdtype(feats.dtype, np.floating):
+            raise TypeError(f"model {name!r}: expected floating feats, got dtype {feats.dtype}")
+        feats = feats.astype(np.float32, copy=False)
+    return probs.astype(np.float32, copy=False), feats
+
+
+def _check_consistent(name, probs, feats, probs_out, feats_out) -> None:
+    if probs.shape[-1] != probs_out.shape[-1]:
+        raise ValueError(f"model {name!r}: probs have {probs.shape[-1]} classes in this batch, "
+                         f"{probs_out.shape[-1]} in an earlier one")
+    if (feats is None) != (feats_out is None):
+        raise ValueError(f"model {name!r}: feats were {'None' if feats_out is None else 'an array'} in an "
+                         f"earlier batch and {'None' if feats is None else 'an array'} in this one")
+    if feats is not None and feats.shape[-1] != feats_out.shape[-1]:
+        raise ValueError(f"model {name!r}: feats have {feats.shape[-1]} channels in this batch, "
+                         f"{feats_out.shape[-1]} in an earlier one")
+
+
+def _bilinear_at(maps, slot, row, col, size) -> np.ndarray:
+    """maps [b, h, w, Z] at pixel centres of an H x W image (see :func:`predict_fn_at_pixels`) -> [m, Z]."""
+    (H, W), (h, w) = size, maps.shape[1:3]
+    if (h, w) == (H, W):
+        return maps[slot, row, col]
+
+    def axis(coord, out_len, in_len):
+        y = np.clip((coord + 0.5) * (in_len / out_len) - 0.5, 0.0, in_len - 1)
+        y0 = np.floor(y).astype(np.int64)
+        return y0, np.minimum(y0 + 1, in_len - 1), (y - y0).astype(np.float32)[:, None]
+
+    r0, r1, wr = axis(row.astype(np.float64), H, h)
+    c0, c1, wc = axis(col.astype(np.float64), W, w)
+    top = maps[slot, r0, c0] * (1 - wc) + maps[slot, r0, c1] * wc
+    bottom = maps[slot, r1, c0] * (1 - wc) + maps[slot, r1, c1] * wc
+    return (top * (1 - wr) + bottom * wr).astype(np.float32)
