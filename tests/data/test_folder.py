@@ -141,6 +141,10 @@ def _corrupt(root, what):
             for p in (root / sub / "train").iterdir():
                 p.unlink()
             (root / sub / "train").rmdir()
+    elif what == "no_labels_dir":
+        for p in sorted((root / "labels").rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        (root / "labels").rmdir()
     elif what == "no_classes":
         (root / "classes.txt").unlink()
     elif what == "empty_classes":
@@ -177,6 +181,7 @@ STRUCTURAL = [
     ("unpaired", [r"train .*1 image\(s\) without a label map: img_01.png",
                   r"validation \(images/val, labels/val\): 1 label map\(s\) without an image: orphan.png"]),
     ("no_train", [r"images/train: missing, the train split is required"]),
+    ("no_labels_dir", [r"/labels: missing directory"]),
     ("no_classes", [r"classes.txt: missing"]),
     ("empty_classes", [r"classes.txt: empty"]),
     ("json_key", [r"dataset.json: unknown key\(s\) \['label'\]"]),
@@ -250,6 +255,19 @@ def test_ignore255_rejects_values_between_classes_and_255(tmp_path):
     report = folder.check_folder(tmp_path / "x", progress=False)
     assert len(report.problems) == 1 and "0..2 and 255" in report.problems[0] and "got 4" in report.problems[0]
     assert "declare" not in report.problems[0]
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match=r"nowhere: not a directory"):
+        folder.load_folder(tmp_path / "nowhere")
+    report = folder.check_folder(tmp_path / "nowhere", progress=False)
+    assert not report.ok and report.counts == {} and "not a directory" in report.problems[0]
+
+
+def test_check_shows_a_progress_bar(tmp_path, capsys):
+    write_folder(tmp_path / "p")
+    assert folder.check_folder(tmp_path / "p").ok
+    assert "checking train" in capsys.readouterr().err
 
 
 def test_labels_argument_is_validated(tmp_path):
@@ -358,3 +376,11 @@ def test_folder_module_does_not_import_jax():
 
     code = "import sys, transel_jax.data.folder; print('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_check_notes_a_void_line_that_looks_like_a_class(tmp_path):
+    write_folder(tmp_path / "n")
+    (tmp_path / "n" / "classes.txt").write_text("background\n" + "\n".join(CLASSES) + "\n")
+    report = folder.check_folder(tmp_path / "n", progress=False)
+    assert report.ok and report.class_names == ("void", "sky", "road", "car")
+    assert any("line 0 ('background') is taken as void" in note for note in report.notes), report.notes

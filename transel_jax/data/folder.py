@@ -95,7 +95,10 @@ class FolderSource:
     def __init__(self, image_paths: Sequence[Path], label_paths: Sequence[Path], convention: str,
                  num_classes: int):
         if len(image_paths) != len(label_paths):
-            raise ValueError(f"label_paths: expected {len(image_paths)} paths (one per image), got {len(label_paths)}")
+            raise ValueError(f"label_paths: expected {len(image_paths)} paths (one per image), "
+                             f"got {len(label_paths)}")
+        if convention not in LABEL_CONVENTIONS:
+            raise ValueError(f"convention: expected one of {LABEL_CONVENTIONS}, got {convention!r}")
         self.image_paths = tuple(Path(p) for p in image_paths)
         self.label_paths = tuple(Path(p) for p in label_paths)
         self.stems = tuple(p.stem for p in self.image_paths)
@@ -123,7 +126,8 @@ class FolderSource:
                              f"{_size(image.shape)} (HxW), got {_size(raw.shape)}")
         label, bad = to_catalog_labels(raw, self.convention, self.num_classes)
         if bad.size:
-            raise ValueError(f"{self.label_paths[index]}: {_bad_values_message(bad, self.convention, self.num_classes)}")
+            raise ValueError(f"{self.label_paths[index]}: "
+                             f"{_bad_values_message(bad, self.convention, self.num_classes)}")
         return {"image": image, "label": label}
 
 
@@ -302,7 +306,7 @@ def _read_classes(path: Path, layout: _Layout) -> None:
     else:  # the class count is usable (blank lines or duplicates are reported but do not change it)
         layout.class_lines = tuple(lines)
     if conv == "ignore255" and "void" in (line.lower() for line in lines):
-        layout.problems.append(f"{path}: line {[l.lower() for l in lines].index('void')} is 'void', but with "
+        layout.problems.append(f"{path}: line {[name.lower() for name in lines].index('void')} is 'void', but with "
                                f"ignore255 there is no void line (line k names class index k, 255 is ignore): "
                                f"remove it, or use void0")
 
@@ -465,9 +469,9 @@ def image_stats(paths: Sequence[Path], *, progress: bool = False) -> tuple[np.nd
     squares = np.zeros(3, np.int64)
     count = 0
     for p in _progress(paths, progress, "image statistics"):
-        pixels = read_image(p).reshape(-1, 3).astype(np.int64)
-        total += pixels.sum(0)
-        squares += (pixels * pixels).sum(0)
+        pixels = read_image(p).reshape(-1, 3)
+        total += pixels.sum(0, dtype=np.int64)
+        squares += np.square(pixels, dtype=np.uint32).sum(0, dtype=np.int64)
         count += pixels.shape[0]
     if count == 0:
         raise ValueError("paths: expected at least one image with pixels, got none")
