@@ -12,11 +12,10 @@ initialisations) cannot be reproduced without ImageNet. Change the target with
 ``--config.targets.datasets="('kitti',)" --config.pool.datasets="(...the others...)"``.
 Step counts follow 002 App. A loosely; tune them per dataset for a faithful reproduction.
 """
-import os
 
 import ml_collections
 
-from transel_jax.config import load_config
+from transel_jax.run.defaults import run_config
 
 TARGET = "camvid"
 GENERIC = "coco"
@@ -25,7 +24,7 @@ ALL = ("ade20k", "bdd", "camvid", "cityscapes", "coco", "idd", "isaid", "isprs",
 
 
 def get_config() -> ml_collections.ConfigDict:
-    c = load_config(os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo.py"))
+    c = run_config()
     c.name = "paper"
     c.model_dtype = "bfloat16"
     c.data.update(resolution=0, test_split="validation", test_images=0, eval_batch_size=32)

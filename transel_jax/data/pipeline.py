@@ -73,18 +73,6 @@ def target_subset(source, info) -> Subset:
     return Subset(source, np.arange(n))
 
 
-def fetch(source, indices) -> dict:
-    """Examples ``indices`` [n] of ``source`` stacked: {"image": uint8 [n, H, W, 3], "label": [n, H, W]}.
-
-    Uses ``source.get_batch`` when the source has one (the synthetic suite renders a batch at once); otherwise
-    reads ``source[i]`` one by one, which requires every example to have the same size.
-    """
-    if hasattr(source, "get_batch"):
-        return source.get_batch(indices)
-    examples = [source[int(i)] for i in indices]
-    return {key: np.stack([np.asarray(e[key]) for e in examples]) for key in ("image", "label")}
-
-
 def _examples(source, indices) -> list[tuple[np.ndarray, np.ndarray]]:
     """(image, label) pairs; sources of differently sized images are read one by one."""
     if hasattr(source, "get_batch"):

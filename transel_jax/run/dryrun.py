@@ -13,7 +13,9 @@ Three parts, printed in this order:
   need their prepared TFDS files under ``config.data.data_dir`` (or, with no ``data_dir``, their
   original files under ``$TRANSEL_REAL_DATA/<name>``). Nothing is downloaded or prepared.
 
-:func:`main` returns 2 when a dataset is missing (the plan is printed all the same), else 0.
+:func:`main` first lists every config problem (:func:`transel_jax.run.validate.problems`) and returns 2 if
+there is any; otherwise it prints the plan and returns 2 when a dataset is missing (the plan is printed
+all the same), else 0.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from transel_jax.provenance import code_identity
-from transel_jax.run import datasets, plan
+from transel_jax.run import datasets, plan, validate
 from transel_jax.run.stage import Step, cached_line, walk
 
 MISSING_DATA = 2  # exit status when a dataset the config names cannot be loaded
@@ -91,9 +93,7 @@ class Work:
 def work(config) -> Work:
     """The counts of :class:`Work` for ``config`` (validated as the stages validate it)."""
     n = len(plan.candidate_specs(config.pool))
-    keep = int(config.probe.get("candidates", 0))
-    if keep < 0:
-        raise ValueError(f"config.probe.candidates: expected 0 (all) or a positive count, got {keep}")
+    keep = int(config.probe.candidates)
     kept = n if keep == 0 or keep >= n else keep
     size = int(config.probe.ensemble_size)
     generic_init = "generic" in config.pool.inits
@@ -101,7 +101,7 @@ def work(config) -> Work:
                 targets=tuple(plan.check_targets(config)), kept=kept, ensemble_size=size,
                 probe_seeds=tuple(int(s) for s in config.probe.seeds), influence_generic=int(generic_init),
                 extra_at_most=0 if kept == n else len(config.pool.datasets) + size + 1,
-                b1l=int(bool(config.selection.get("larger_model", ""))))
+                b1l=int(bool(config.selection.larger_model)))
 
 
 def work_lines(w: Work) -> list[str]:
@@ -223,10 +223,17 @@ def data_lines(checks: list[DataCheck]) -> list[str]:
 
 def main(config, run_dir: str, *, until: str | None = None, rerun: Sequence[str] = (),
          print_fn: Callable[[str], None] = print) -> int:
-    """Print the plan of ``transel run`` for ``config`` in ``run_dir``; 2 if a dataset is missing, else 0.
+    """Print the plan of ``transel run`` for ``config`` in ``run_dir``; 2 if the config has a problem or a
+    dataset is missing, else 0.
 
     Reads the run directory's markers (if it exists) and the datasets' files; writes nothing.
     """
+    found = validate.problems(config)
+    if found:
+        print_fn(f"dry run of config {config.name!r}: {len(found)} config problem(s), nothing would run:")
+        for line in found:
+            print_fn(f"  {line}")
+        return MISSING_DATA
     steps = stage_plan(config, run_dir, until=until, rerun=rerun)
     w = work(config)
     checks = check_data(config)

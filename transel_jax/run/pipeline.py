@@ -24,7 +24,7 @@ import os
 from typing import Sequence
 
 from transel_jax.run import (actual, candidates, evaluate, finetunes, influence, pool, probe, report_stage,
-                             scoring, selection)
+                             scoring, selection, validate)
 from transel_jax.run.stage import Context, Stage, check_names, prepare_run_dir, run_stages
 
 _BASE = ("seed", "model_dtype", "data")
@@ -63,6 +63,7 @@ def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, 
     content-addressed stage only if its digest changes). :mod:`transel_jax.run.stage` has the rules.
     """
     check_names(STAGES, until, rerun)  # before anything is created
+    validate.check(config)
     prepare_run_dir(run_dir, fresh)
     enable_compilation_cache(run_dir)
     ctx = Context(config=config, run_dir=os.path.abspath(run_dir), print_fn=print_fn)

@@ -1,10 +1,8 @@
 """Stage ``probe``: class-balanced pixel samples of each target and every source model's outputs there.
 
-Per target and probe seed k, :func:`transel_jax.data.sampling.sample_pixels` draws up to
+Per target and probe seed k, :func:`transel_jax.data.probe_samples.draw_samples` draws up to
 ``probe.max_per_image`` pixels per image of the target training subset (the 150 images the fine-tunes
-use), with probability proportional to 1 / class frequency. Feature metrics are O(n^2) (PARC) or need a
-d x d solve per class, so they use a random subset of at most ``probe.feature_pixels`` of those pixels
-(drawn with ``numpy.random.default_rng([k, 1])``).
+use), class-balanced, and the feature metrics' subset of at most ``probe.feature_pixels`` of them.
 
 Every *source* model (the pool checkpoints, in their own label spaces) runs once over the union of all
 seeds' samples (:func:`transel_jax.transfer.predict_at_pixels`), and the result is split by seed.
@@ -20,27 +18,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
-from transel_jax.data.sampling import PixelSample, sample_pixels
+from transel_jax.data.probe_samples import draw_samples, union
+from transel_jax.data.sampling import PixelSample
 from transel_jax.run import datasets, plan, pool
 from transel_jax.run.stage import Context, read_npz, write_npz
-
-
-def draw_samples(labels, seeds, *, max_per_image: int, feature_pixels: int) -> dict[int, tuple]:
-    """{seed: (PixelSample, feature_rows int [f])} for label maps [B, H, W] of the target training set."""
-    out = {}
-    for seed in seeds:
-        sample = sample_pixels(labels, seed=int(seed), max_per_image=max_per_image)
-        n = len(sample)
-        rows = np.sort(np.random.default_rng([int(seed), 1]).choice(n, min(n, feature_pixels), replace=False))
-        out[int(seed)] = (sample, rows)
-    return out
-
-
-def union(samples) -> tuple[PixelSample, np.ndarray]:
-    """All samples concatenated, and the offsets [len + 1] that split the union back by sample."""
-    parts = list(samples)
-    offsets = np.cumsum([0] + [len(s) for s in parts])
-    return PixelSample(*(np.concatenate([getattr(s, f) for s in parts]) for f in PixelSample._fields)), offsets
 
 
 def save_samples(path: str, samples: dict) -> None:

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from transel_jax.files import read_json, read_npz, write_json, write_npz  # noqa: F401 (the stages' writers)
 from transel_jax.provenance import code_identity, provenance
 
 MARKER = "done.json"
@@ -404,36 +405,3 @@ def _jsonable(value):
 
 
 # ------------------------------------------------------------------------ atomic result files
-
-
-def write_json(path: str, obj) -> None:
-    """Write ``obj`` as JSON atomically (temporary file + rename)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1, sort_keys=False, default=_default)
-    os.replace(tmp, path)
-
-
-def read_json(path: str):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def write_npz(path: str, **arrays) -> None:
-    """``np.savez`` atomically (temporary file + rename); ``path`` ends in ``.npz``."""
-    tmp = f"{path[:-4]}.tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def read_npz(path: str) -> dict:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
-def _default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)

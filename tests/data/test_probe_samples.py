@@ -1,8 +1,8 @@
-"""The probe stage's pixel samples: a union over seeds splits back exactly; feature rows are a subset."""
+"""Probe pixel samples: a union over seeds splits back exactly; feature rows are a subset."""
 import numpy as np
 
 from transel_jax.data.sampling import sample_pixels
-from transel_jax.run import probe
+from transel_jax.data import probe_samples as probe
 
 
 def test_probe_samples_split_back_exactly_and_feature_rows_are_a_subset():
