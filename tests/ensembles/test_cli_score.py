@@ -38,4 +38,4 @@ def test_score_verb_rejects_a_file_without_predictions(tmp_path):
     path = tmp_path / "bad.npz"
     np.savez(path, labels=np.zeros(3, int))
     with pytest.raises(ValueError, match="expected 'eep' or 'probs_0'"):
-        main(["score", str(path), "--out", str(tmp_path / "x.csv")])
+        main(["score", "--debug", str(path), "--out", str(tmp_path / "x.csv")])

@@ -109,13 +109,13 @@ def test_chunks_bound_the_working_set(pool, monkeypatch):
             yield cls, idx, weights
 
     monkeypatch.setattr(scorer, "_class_chunks", spy)
-    score_ensembles(eep, labels, 3, metrics=("soft_iou_eep",), pixel_chunk=16, progress=False)
+    score_ensembles(eep, labels, 3, metrics=("soft_iou_eep",), pixel_chunk=20, progress=False)
     counts = np.bincount(labels)
-    # single-class chunks of at most 16 pixels (the device holds [N, C, 16]) covering every pixel once:
-    # full chunks, plus one padded remainder per class
-    assert all(size <= 16 for _, size, _ in seen)
+    # single-class chunks of at most 32 pixels (20 rounded up to the pruned pass's 32-pixel blocks; the
+    # device holds [N, C, 32]) covering every pixel once: full chunks, plus one padded remainder per class
+    assert all(size == 32 for _, size, _ in seen)
     assert [sum(real for c, _, real in seen if c == k) for k in range(C)] == counts.tolist()
-    assert len(seen) == sum(math.ceil(c / 16) for c in counts)
+    assert len(seen) == sum(math.ceil(c / 32) for c in counts)
 
 
 def test_sharding_over_devices_gives_the_same_scores(pool):

@@ -35,10 +35,19 @@ def all_ensembles(num_sources: int, size: int) -> np.ndarray:
 def validate_ensembles(ensembles, num_sources: int) -> np.ndarray:
     """Check an explicit [E, S] member-index array; returns it as int32.
 
-    Raises ValueError for a wrong rank, an empty list, an index outside 0..N-1, or an ensemble that lists
-    the same source twice.
+    Raises ValueError for a ragged list, a wrong rank, an empty list, an index outside 0..N-1, or an
+    ensemble that lists the same source twice; TypeError for non-integer indices.
     """
-    arr = np.asarray(ensembles)
+    if ensembles is None or isinstance(ensembles, (str, bytes)):
+        raise TypeError(f"ensembles: expected an int [E, S] array of member indices, got {ensembles!r}")
+    try:
+        arr = np.asarray(ensembles)
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype == object:
+        lengths = sorted({len(row) for row in ensembles}) if hasattr(ensembles, "__iter__") else []
+        raise ValueError(f"ensembles: expected an [E, S] array with S members in every ensemble, got a ragged "
+                         f"list (ensemble lengths {lengths})")
     checks.check_rank(arr, "ensembles", 2, "[E, S]")
     checks.check_nonempty(arr, "ensembles", what="ensembles")
     checks.check_integer(arr, "ensembles")

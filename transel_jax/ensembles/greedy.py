@@ -14,6 +14,7 @@ import numpy as np
 
 from transel_jax import checks
 from transel_jax.ensembles.scorer import ENSEMBLE_METRICS, score_ensembles
+from transel_jax.ensembles.source import as_source
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,15 +31,25 @@ def greedy_select(eep, labels, size: int = 3, *, metric: str = "soft_iou_eep", c
     """Greedy forward selection of ``size`` members maximising ``metric``.
 
     Args:
-      eep: float32 [N, n, C] EEP predictions; labels: int [n] class indices 0..C-1.
+      eep: float [N, n, C] EEP predictions (an array, an .npy path or a chunked source, as for
+        ``score_ensembles``, read chunk by chunk); labels: int [n] class indices 0..C-1.
       size: number of members S (1 <= S <= number of candidates).
       metric: one of ENSEMBLE_METRICS.
       candidates: optional int [K] subset of source indices to choose from (default: all N).
       base_terms, score_kwargs: passed to ``score_ensembles``.
     """
     checks.check_choice(metric, "metric", ENSEMBLE_METRICS)
-    num_sources = np.shape(eep)[0]
-    pool = np.arange(num_sources) if candidates is None else np.unique(np.asarray(candidates))
+    eep = as_source(eep, "eep")
+    if len(eep.shape) != 3:
+        raise ValueError(f"eep: expected a 3-d array [N, n, C], got shape {tuple(eep.shape)}")
+    num_sources = eep.shape[0]
+    if candidates is None:
+        pool = np.arange(num_sources)
+    else:
+        pool = np.asarray(candidates)
+        if pool.ndim != 1 or pool.size == 0:
+            raise ValueError(f"candidates: expected a non-empty 1-d list of source indices, got shape {pool.shape}")
+        pool = np.unique(pool)
     checks.check_labels(pool, "candidates", 0, num_sources - 1)
     checks.check_positive_int(size, "size")
     if size > pool.size:

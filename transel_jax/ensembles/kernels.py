@@ -83,23 +83,30 @@ def class_chunk_stats(eep_chunk, label, weights, ensembles, *, split_ties: bool,
     size = ensembles.shape[1]
 
     def one(members):
-        x = _member_sum(eep_chunk, members)  # [C, m], S * p_ens
-        top = jnp.max(x, axis=0)  # [m]
-        hit = x == top
-        xy = lax.dynamic_index_in_dim(x, label, axis=0, keepdims=False)  # [m]
-        q = xy * (1.0 / size)
-        u = weights / jnp.sum(hit, axis=0) if split_ties else weights
-        r = jnp.where(xy == top, u, 0.0)
-        miss = 1.0 - q
-        true = jnp.stack([
-            jnp.sum(r), jnp.sum(q * r), jnp.sum(miss * (weights - r)), jnp.sum(miss * r),
-            jnp.sum(weights * jnp.log(jnp.maximum(q, EPS))),
-        ])
-        pred = jnp.sum(jnp.where(hit, u, 0.0), axis=1)
-        spread = jnp.sum(jnp.where(hit, miss * u, 0.0), axis=1)
-        return true, pred, spread
+        return dense_stats(_member_sum(eep_chunk, members), label, weights, size, split_ties)
 
     return _map(one, ensembles, batch)
+
+
+def dense_stats(x, label, weights, size: int, split_ties: bool, with_log: bool = True):
+    """The statistics of ``class_chunk_stats`` for one ensemble from x = S * p_ens, float32 [C, m].
+
+    x is the running sum p_{m_0} + p_{m_1} + ... in member order; the ensemble's prediction is the set
+    of classes whose x equals max_c x exactly (the documented tie rule); q = x_y * (1/S).
+    ``with_log=False`` leaves the log q column 0 (the pruned pass sums it over every pixel itself).
+    """
+    top = jnp.max(x, axis=0)  # [m]
+    hit = x == top
+    xy = lax.dynamic_index_in_dim(x, label, axis=0, keepdims=False)  # [m]
+    q = xy * (1.0 / size)
+    u = weights / jnp.sum(hit, axis=0) if split_ties else weights
+    r = jnp.where(xy == top, u, 0.0)
+    miss = 1.0 - q
+    log_q = jnp.sum(weights * jnp.log(jnp.maximum(q, EPS))) if with_log else jnp.float32(0.0)
+    true = jnp.stack([jnp.sum(r), jnp.sum(q * r), jnp.sum(miss * (weights - r)), jnp.sum(miss * r), log_q])
+    pred = jnp.sum(jnp.where(hit, u, 0.0), axis=1)
+    spread = jnp.sum(jnp.where(hit, miss * u, 0.0), axis=1)
+    return true, pred, spread
 
 
 def log_mean_sums(q_chunk, weights, ensembles, *, batch: int = 1):

@@ -6,15 +6,26 @@ sampled pixels:
 
 * MS-LEEP and BASE decompose over members: per-source values are computed once and summed per ensemble.
 * IoU-EEP and SoftIoU-EEP (and E-LEEP with them, at no extra cost) come from per-class sufficient
-  statistics accumulated over single-class pixel chunks by ``kernels.class_chunk_stats``.
+  statistics accumulated over single-class pixel chunks: by the exact pruned pass (``pruned.py``:
+  argmaxes certified from each member's top-K lists, the dense computation only on the rest) or by the
+  dense pass (``kernels.class_chunk_stats``), chosen per chunk by how many pixels the last chunk left
+  uncertified.
 * E-LEEP alone needs only q[s, i] = p_s(y_i | x_i), a [N, n] array: ``kernels.log_mean_sums``.
 
-Memory is bounded by the chunking: the device holds one [N, C, m] chunk and per-ensemble partial sums;
-the host accumulates float64 statistics of size [E, C]. [E, n, C] is never formed.
+Memory is bounded by the chunking: the input (an array, a memory-mapped ``.npy`` or a chunked source,
+see ``source.py``) is read one chunk of pixels at a time in its own dtype; the device holds one [N, C, m]
+chunk and per-ensemble partial sums; the host accumulates float64 statistics of size [E, C]. [E, n, C]
+is never formed, and neither is a second copy of [N, n, C].
+
+Tie rule (the same as ``transel_jax.metrics.ensemble``): the ensemble's prediction at a pixel is the set
+of classes whose float32 sum x_c = p_{m_0}(c) + p_{m_1}(c) + ... (members in the order given) equals
+max_c x_c exactly; a pixel with t such classes counts 1/t for each.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
+import warnings
 from typing import Sequence
 
 import jax
@@ -24,16 +35,20 @@ from jax.sharding import PartitionSpec as P
 from tqdm.auto import tqdm
 
 from transel_jax import checks
-from transel_jax.ensembles import kernels
+from transel_jax.ensembles import kernels, pruned
 from transel_jax.ensembles.combinations import all_ensembles, validate_ensembles
 from transel_jax.ensembles.results import EnsembleScores
+from transel_jax.ensembles.source import ArraySource, as_source
 from transel_jax.evaluation.miou import mean_iou_np
 from transel_jax.metrics.eep import EPS
-from transel_jax.metrics.ensemble import validate_members
 
 ENSEMBLE_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base")
 DEFAULT_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
 _IOU_METRICS = ("iou_eep", "soft_iou_eep")
+TOP_K = 2  # per-source list length of the pruned pass (benchmarks/pruned_k.py)
+# a chunk whose share of uncertified 32-pixel blocks exceeds this sends the next chunk to the dense pass
+DENSE_SWITCH = 0.35
+_PROBE_EVERY = 8  # while on the dense pass, try the pruned pass again every this many chunks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +85,91 @@ def _resolve_ensembles(num_sources: int, size: int | None, ensembles) -> np.ndar
     return arr
 
 
+def _resolve_metrics(metrics) -> tuple[str, ...]:
+    if isinstance(metrics, str):  # one metric by name
+        metrics = (metrics,)
+    try:
+        metrics = tuple(metrics)
+    except TypeError:
+        raise TypeError(f"metrics: expected a metric name or a sequence of names from {ENSEMBLE_METRICS}, "
+                        f"got {metrics!r}") from None
+    if not metrics:
+        raise ValueError(f"metrics: expected at least one of {ENSEMBLE_METRICS}, got none")
+    for m in metrics:
+        checks.check_choice(m, "metrics", ENSEMBLE_METRICS)
+    return metrics
+
+
+def _resolve_devices(devices):
+    if devices is None:
+        _warn_single_cpu_device()
+        return list(jax.local_devices())
+    try:
+        devices = list(devices)
+    except TypeError:
+        raise TypeError(f"devices: expected a sequence of jax.Device, got {devices!r}") from None
+    if not devices:
+        raise ValueError("devices: expected at least one jax.Device (or None for all local devices), got []")
+    bad = [d for d in devices if not isinstance(d, jax.Device)]
+    if bad:
+        raise TypeError(f"devices: expected jax.Device objects (e.g. jax.devices()), got {bad[0]!r}")
+    return devices
+
+
+_WARNED = []
+
+
+def _warn_single_cpu_device() -> None:
+    """Warn once when scoring on one XLA CPU device of a multi-core machine (the engine uses one core per
+    XLA device), with the exact line that gives one device per core."""
+    cores = os.cpu_count() or 1
+    if _WARNED or cores < 2 or jax.default_backend() != "cpu" or len(jax.local_devices()) > 1:
+        return
+    _WARNED.append(True)
+    warnings.warn(
+        f"transel_jax: scoring ensembles on 1 XLA CPU device, i.e. 1 of {cores} cores. To use every core, "
+        f"set this before jax is imported (first line of the script or notebook):\n"
+        f"    import os; os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count={cores}'\n"
+        f"(or `export XLA_FLAGS=--xla_force_host_platform_device_count=$(nproc)` in the shell); the "
+        f"`transel score` command sets it itself.", RuntimeWarning, stacklevel=3)
+
+
+def _check_optional_positive(value, name: str):
+    if value is not None:
+        checks.check_positive_int(value, name)
+
+
+def _check_base_terms(base_terms, num_sources: int) -> np.ndarray:
+    if base_terms is None:
+        raise ValueError("base_terms: expected float [N] per-source P*N*C terms for metric 'base', got None")
+    terms = np.asarray(base_terms)
+    if not (np.issubdtype(terms.dtype, np.floating) or np.issubdtype(terms.dtype, np.integer)) \
+            or terms.dtype == bool:
+        raise TypeError(f"base_terms: expected a numeric [N] array, got dtype {terms.dtype}")
+    terms = terms.astype(np.float64)
+    checks.check_rank(terms, "base_terms", 1, "[N]")
+    checks.check_dim("base_terms", "N (sources)", terms.shape[0], num_sources)
+    checks.check_finite(terms, "base_terms")
+    if np.any(terms < 0):
+        raise ValueError(f"base_terms: expected non-negative P*N*C terms, got minimum {terms.min():g}")
+    return terms
+
+
+def _check_labels(labels, num_pixels: int, num_classes: int) -> np.ndarray:
+    if labels is None:
+        raise TypeError("labels: expected int [n] class indices, got None")
+    labels = np.asarray(labels)
+    checks.check_rank(labels, "labels", 1, "[n]")
+    checks.check_nonempty(labels, "labels")
+    checks.check_dim("labels", "n (pixels, matching eep.shape[1])", labels.shape[0], num_pixels)
+    checks.check_labels(labels, "labels", 0, num_classes - 1)
+    return labels.astype(np.int32)
+
+
+def _check_chunk(chunk: np.ndarray, name: str, start: str = "") -> None:
+    checks.check_probabilities(chunk, name + start)
+
+
 def per_source_log_likelihood(eep, labels) -> np.ndarray:
     """float64 [N, n] log p_s(y_i | x_i) -> its mean over pixels is each source's LEEP."""
     q = np.take_along_axis(eep, labels[None, :, None], axis=2)[..., 0]
@@ -82,7 +182,7 @@ def score_ensembles(
     size: int | None = None,
     *,
     ensembles=None,
-    metrics: Sequence[str] = DEFAULT_METRICS,
+    metrics: Sequence[str] | str = DEFAULT_METRICS,
     base_terms=None,
     source_names: Sequence[str] | None = None,
     memory_budget: int = 1 << 30,
@@ -90,24 +190,38 @@ def score_ensembles(
     ensemble_batch: int | None = None,
     devices: Sequence[jax.Device] | None = None,
     progress: bool = True,
+    iou_pass: str = "auto",
+    top_k: int = TOP_K,
 ) -> EnsembleScores:
     """Score every candidate ensemble.
 
     Args:
-      eep: float32 [N, n, C] EEP predictions of the N sources at n sampled pixels in the target label
-        space (``transel_jax.metrics.eep`` or ``stack_eep`` make them from source probabilities).
+      eep: [N, n, C] EEP predictions of the N sources at n sampled pixels in the target label space
+        (``transel_jax.metrics.eep`` or ``eep_stack`` make them from source probabilities): a numpy array
+        (float16/float32/float64), a path to an ``.npy`` file (opened as a read-only memory map), an
+        ``np.memmap`` / ``np.load(..., mmap_mode="r")`` array, or a chunked source (an object with
+        ``shape``, ``dtype`` and ``read(pixels) -> [N, k, C]``, see ``transel_jax.ensembles.source``).
+        The input is read one pixel chunk at a time in its own dtype and never copied whole. Which
+        on-disk layout streams well: pixels sorted by true class (store ``eep[:, order]`` with ``order =
+        np.argsort(labels, kind="stable")``), since the IoU pass reads single-class chunks, which are
+        then N contiguous slabs per chunk (sequential reads) instead of m scattered rows per source.
+        An in-memory array is validated before any work; a memory map or chunked source is validated
+        chunk by chunk as it is read (a bad row raises ValueError naming ``eep``).
       labels: int [n] target class indices 0..C-1.
       size: ensemble size S; all C(N, S) ensembles are scored (default 3). Give either this or
       ensembles: an explicit int [E, S] array of member indices.
-      metrics: any of ENSEMBLE_METRICS. "base" needs ``base_terms``.
-      base_terms: float [N] per-source P_s * N_s * C_s (``metrics.ensemble.base_terms``).
+      metrics: a name or a sequence of names from ENSEMBLE_METRICS. "base" needs ``base_terms``.
+      base_terms: float [N] per-source P_s * N_s * C_s (``metrics.ensemble.base_terms``), finite, >= 0.
       source_names: names of the N sources, carried into the result.
-      memory_budget: bytes of device working memory the chunking may use.
-      pixel_chunk, ensemble_batch: override the planned chunk sizes.
+      memory_budget: bytes (integer >= 1) of device working memory the chunking may use.
+      pixel_chunk, ensemble_batch: override the planned chunk sizes (integers >= 1).
       devices: devices to shard the ensembles over (default: all local devices). On a multi-core CPU,
         expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
-        jax is imported) to use every core.
+        jax is imported) to use every core; without it a warning says so once.
       progress: show a progress bar over pixel chunks.
+      iou_pass: "auto" (pruned pass, switching to the dense pass on chunks where most pixels cannot be
+        certified, e.g. flat inputs), "pruned" or "dense". All three give the same statistics.
+      top_k: K, the per-source list length of the pruned pass.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
 
@@ -119,72 +233,107 @@ def score_ensembles(
     >>> res.ensembles.shape, sorted(res.scores)
     ((10, 3), ['e_leep', 'soft_iou_eep'])
     """
-    metrics = tuple(metrics)
-    if not metrics:
-        raise ValueError(f"metrics: expected at least one of {ENSEMBLE_METRICS}, got none")
-    for m in metrics:
-        checks.check_choice(m, "metrics", ENSEMBLE_METRICS)
-    eep = np.asarray(eep)
-    labels = np.asarray(labels)
-    validate_members(eep, labels, name="eep", dims="[N, n, C]")
-    num_sources, num_pixels, num_classes = eep.shape
+    metrics = _resolve_metrics(metrics)
+    checks.check_positive_int(memory_budget, "memory_budget")
+    _check_optional_positive(pixel_chunk, "pixel_chunk")
+    _check_optional_positive(ensemble_batch, "ensemble_batch")
+    checks.check_choice(iou_pass, "iou_pass", ("auto", "pruned", "dense"))
+    checks.check_positive_int(top_k, "top_k")
+    source = as_source(eep, "eep")
+    if len(source.shape) != 3:
+        raise ValueError(f"eep: expected a 3-d array [N, n, C], got shape {tuple(source.shape)}")
+    if not np.issubdtype(np.dtype(source.dtype), np.floating):
+        raise TypeError(f"eep: expected a floating-point array of probabilities, got dtype {source.dtype}")
+    num_sources, num_pixels, num_classes = source.shape
+    for axis, (count, what) in enumerate(zip(source.shape, ("source", "pixel", "class"))):
+        if count == 0:
+            raise ValueError(f"eep: expected at least one {what} (axis {axis}), got shape {tuple(source.shape)}")
+    labels = _check_labels(labels, num_pixels, num_classes)
     members = _resolve_ensembles(num_sources, size, ensembles)
     if source_names is not None and len(source_names) != num_sources:
         raise ValueError(f"source_names: expected {num_sources} names (one per source), got {len(source_names)}")
-    eep = eep.astype(np.float32, copy=False)
-    labels = labels.astype(np.int32)
+    terms = _check_base_terms(base_terms, num_sources) if "base" in metrics else None
+    validate_each_chunk = not (isinstance(source, ArraySource) and source.in_memory)
+    if not validate_each_chunk:
+        _validate_in_blocks(source)
+    mesh = Mesh(np.asarray(_resolve_devices(devices)), (kernels.AXIS,))
 
     scores: dict[str, np.ndarray] = {}
-    if "ms_leep" in metrics:
-        leep = per_source_log_likelihood(eep, labels).mean(axis=1)
-        scores["ms_leep"] = leep[members].sum(axis=1)
-    if "base" in metrics:
-        if base_terms is None:
-            raise ValueError("base_terms: expected float [N] per-source P*N*C terms for metric 'base', got None")
-        terms = np.asarray(base_terms, np.float64)
-        checks.check_rank(terms, "base_terms", 1, "[N]")
-        checks.check_dim("base_terms", "N (sources)", terms.shape[0], num_sources)
+    if terms is not None:
         scores["base"] = terms[members].sum(axis=1)
-
     plan = Plan.make(num_sources, num_classes, memory_budget, jax.default_backend(), pixel_chunk, ensemble_batch)
-    mesh = Mesh(np.asarray(jax.local_devices() if devices is None else list(devices)), (kernels.AXIS,))
-    if any(m in metrics for m in _IOU_METRICS):
-        stats = _accumulate_class_stats(eep, labels, members, plan, mesh, progress)
+    iou = any(m in metrics for m in _IOU_METRICS)
+    e_leep_alone = "e_leep" in metrics and not iou
+    log_sums = np.zeros(num_sources)
+    q_all = np.empty((num_sources, num_pixels), np.float32) if e_leep_alone else None
+    if iou:
+        stats = _accumulate_class_stats(source, labels, members, plan, mesh, progress, iou_pass, top_k,
+                                        log_sums, validate_each_chunk)
         scores.update(_scores_from_class_stats(stats, num_pixels, metrics))
-    elif "e_leep" in metrics:
-        scores["e_leep"] = _e_leep_only(eep, labels, members, plan, mesh, progress) / num_pixels
+    elif "ms_leep" in metrics or e_leep_alone:
+        _true_class_pass(source, labels, log_sums, q_all, validate_each_chunk)
+    if "ms_leep" in metrics:
+        scores["ms_leep"] = (log_sums / num_pixels)[members].sum(axis=1)
+    if e_leep_alone:
+        scores["e_leep"] = _e_leep_only(q_all, members, plan, mesh, num_classes, progress) / num_pixels
     ordered = {m: np.asarray(scores[m], np.float64) for m in metrics}
     return EnsembleScores(ensembles=members, scores=ordered, source_names=source_names)
 
 
-def _chunk_sizes(count: int, chunk: int) -> list[int]:
+def _validate_in_blocks(source: ArraySource, block: int = 1 << 16) -> None:
+    """Probability checks of an in-memory array, a block of pixels at a time (no full-size temporaries)."""
+    n = source.shape[1]
+    for start in range(0, n, block):
+        checks.check_probabilities(source.array[:, start:start + block], "eep")
+
+
+def _true_class_pass(source, labels, log_sums, q_all, validate: bool, block: int = 1 << 14) -> None:
+    """One sequential pass over contiguous pixel blocks: adds sum_i log max(q[s, i], EPS) to ``log_sums``
+    [N] and stores q in ``q_all`` [N, n] when given."""
+    n = source.shape[1]
+    for start in range(0, n, block):
+        idx = np.arange(start, min(n, start + block))
+        chunk = source.read(idx)
+        if validate:
+            _check_chunk(chunk, "eep")
+        q = np.take_along_axis(chunk, labels[idx][None, :, None], axis=2)[..., 0].astype(np.float32)
+        log_sums += np.log(np.maximum(q.astype(np.float64), EPS)).sum(axis=1)
+        if q_all is not None:
+            q_all[:, idx] = q
+
+
+def _chunk_sizes(count: int, chunk: int, multiple: int = 1) -> list[int]:
     """Sizes of the chunks holding ``count`` pixels of one class: full chunks, then the remainder padded
-    to a power of two (at least 64 or ``chunk``), so padding stays small and few shapes are compiled."""
+    to a power of two (at least 64 or ``chunk``), so padding stays small and few shapes are compiled.
+    ``multiple``: every size is rounded up to a multiple of it (the pruned pass's 32-pixel blocks)."""
+    up = lambda size: -(-size // multiple) * multiple  # noqa: E731
+    chunk = up(chunk)
     full, rest = divmod(count, chunk)
-    tail = [min(chunk, max(64, 1 << (rest - 1).bit_length()))] if rest else []
+    tail = [min(chunk, up(max(64, 1 << (rest - 1).bit_length())))] if rest else []
     return [chunk] * full + tail
 
 
-def _class_chunks(labels: np.ndarray, chunk: int):
+def _class_chunks(labels: np.ndarray, chunk: int, multiple: int = 1):
     """Yield (class, pixel indices [size], weights [size]): every pixel once, in chunks of one class.
 
-    A chunk that is not full is padded by repeating its first pixel with weight 0.
+    A chunk that is not full is padded by repeating its first pixel with weight 0. The indices of the
+    real pixels are ascending (a gather reads them in file order).
     """
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
     for cls in range(labels.max() + 1):
         idx = order[bounds[cls]:bounds[cls + 1]]
         start = 0
-        for size in _chunk_sizes(idx.size, chunk):
+        for size in _chunk_sizes(idx.size, chunk, multiple):
             part = idx[start:start + size]
-            start += size
+            start += part.size
             weights = np.zeros(size, np.float32)
             weights[:part.size] = 1.0
             yield cls, np.pad(part, (0, size - part.size), mode="edge"), weights
 
 
-def _num_class_chunks(labels: np.ndarray, chunk: int) -> int:
-    return sum(len(_chunk_sizes(int(c), chunk)) for c in np.bincount(labels))
+def _num_class_chunks(labels: np.ndarray, chunk: int, multiple: int = 1) -> int:
+    return sum(len(_chunk_sizes(int(c), chunk, multiple)) for c in np.bincount(labels))
 
 
 def _replicate(x, mesh: Mesh):
@@ -199,42 +348,123 @@ def _split_ensembles(members: np.ndarray, mesh: Mesh, multiple: int = 1):
     return jax.device_put(padded, NamedSharding(mesh, P(kernels.AXIS)))
 
 
-def _accumulate_class_stats(eep, labels, members, plan: Plan, mesh: Mesh, progress: bool) -> dict[str, np.ndarray]:
-    """float64 per-ensemble, per-class statistics summed over all pixels (see kernels.TRUE_FIELDS)."""
-    num_ens, num_classes = members.shape[0], eep.shape[2]
-    acc = {k: np.zeros((num_ens, num_classes)) for k in ("tp", "pred", "tp_soft", "fn_soft", "fp_soft")}
-    acc["log_q"] = np.zeros(num_ens)
-    acc["count"] = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    members_dev = _split_ensembles(members, mesh, plan.batch)
-    kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
+def _read_chunk(source, idx: np.ndarray, weights: np.ndarray, validate: bool) -> np.ndarray:
+    """float32 [N, size, C] of the chunk's pixels: the real (ascending) ones read, the padding repeated."""
+    real = int(weights.sum())
+    part = source.read(idx[:real])
+    if validate:
+        _check_chunk(part, "eep")
+    part = part.astype(np.float32, copy=False)
+    if real < idx.size:
+        part = np.concatenate([part, np.repeat(part[:, :1], idx.size - real, axis=1)], axis=1)
+    return part
 
-    def add(cls, weights, chunk, pending):
-        true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in pending)
-        tied = np.nonzero(pred.sum(axis=1) > weights.sum() + 0.5)[0]
-        if tied.size:  # rare: recompute those ensembles with ties split evenly
-            true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
-        acc["tp"][:, cls] += true[:, 0]
-        acc["tp_soft"][:, cls] += true[:, 1]
-        acc["fn_soft"][:, cls] += true[:, 2]
-        acc["fp_soft"] += spread
-        acc["fp_soft"][:, cls] -= true[:, 3]
-        acc["log_q"] += true[:, 4]
-        acc["pred"] += pred
+
+class _Accumulator:
+    """float64 per-ensemble, per-class statistics summed over all pixels (see kernels.TRUE_FIELDS)."""
+
+    def __init__(self, num_ens: int, num_classes: int, labels: np.ndarray):
+        self.num_ens = num_ens
+        self.acc = {k: np.zeros((num_ens, num_classes)) for k in ("tp", "pred", "tp_soft", "fn_soft", "fp_soft")}
+        self.acc["log_q"] = np.zeros(num_ens)
+        self.acc["count"] = np.bincount(labels, minlength=num_classes).astype(np.float64)
+
+    def add(self, cls: int, true, pred, spread, rows=None) -> None:
+        a = self.acc
+        rows = slice(None) if rows is None else rows
+        a["tp"][rows, cls] += true[:, 0]
+        a["tp_soft"][rows, cls] += true[:, 1]
+        a["fn_soft"][rows, cls] += true[:, 2]
+        a["fp_soft"][rows] += spread
+        a["fp_soft"][rows, cls] -= true[:, 3]
+        a["log_q"][rows] += true[:, 4]
+        a["pred"][rows] += pred
+
+
+def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, progress: bool, iou_pass: str,
+                            top_k: int, log_sums, validate: bool) -> dict[str, np.ndarray]:
+    """Per-class statistics of every ensemble over all pixels, one single-class chunk at a time; also adds
+    each source's sum of log q to ``log_sums`` (MS-LEEP comes out of the same read)."""
+    num_ens, num_classes = members.shape[0], source.shape[2]
+    acc = _Accumulator(num_ens, num_classes, labels)
+    members_dev = _split_ensembles(members, mesh, plan.batch)
+    dense_kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
+    pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 7, num_classes=num_classes,
+                                    batch=plan.batch)
+    prepare = pruned.replicated_prepare(mesh, top_k)
+    use_pruned, since_probe = iou_pass != "dense", 0
+
+    def finish(pending):
+        kind, cls, weights, chunk, out = pending
+        if kind == "dense":
+            true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in out)
+            tied = np.nonzero(pred.sum(axis=1) > weights.sum() + 0.5)[0]
+            if tied.size:  # rare: recompute those ensembles with ties split evenly
+                true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
+            acc.add(cls, true, pred, spread)
+            return None
+        true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in out[:3])
+        pred[:, cls] += true[:, 0]  # certified correct pixels are predicted as their class
+        acc.add(cls, true, pred, spread)
+        bits = np.asarray(out[3])[:num_ens]
+        rows, blocks = np.nonzero(bits)
+        if rows.size:
+            _dense_blocks(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], plan, mesh, acc)
+        return rows.size / bits.size
 
     previous = None
-    bar = tqdm(total=_num_class_chunks(labels, plan.pixel_chunk), disable=not progress, unit="chunk",
+    bar = tqdm(total=_num_class_chunks(labels, plan.pixel_chunk, pruned.BLOCK), disable=not progress, unit="chunk",
                desc=f"scoring {num_ens:,} ensembles")
-    for cls, idx, weights in _class_chunks(labels, plan.pixel_chunk):
-        chunk = _replicate(np.ascontiguousarray(eep[:, idx, :].transpose(0, 2, 1)), mesh)
-        pending = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh), members_dev)
+    for cls, idx, weights in _class_chunks(labels, plan.pixel_chunk, pruned.BLOCK):
+        host = _read_chunk(source, idx, weights, validate)
+        log_sums += np.log(np.maximum(host[:, weights > 0, cls].astype(np.float64), EPS)).sum(axis=1)
+        cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
+        if use_pruned:
+            dense, top_c, top_v, bound, q = prepare(_replicate(host, mesh), cls_dev, top_k)
+            pending = ("pruned", cls, weights, dense,
+                       pruned_kernel(top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
+        else:
+            dense = _replicate(np.ascontiguousarray(host.transpose(0, 2, 1)), mesh)
+            pending = ("dense", cls, weights, dense, dense_kernel(dense, cls_dev, w_dev, members_dev))
+            since_probe += 1
         if previous is not None:  # accumulate the previous chunk while this one computes
-            add(*previous)
+            _switch = finish(previous)
             bar.update()
-        previous = (cls, weights, chunk, pending)
-    add(*previous)
+            use_pruned, since_probe = _next_mode(iou_pass, _switch, use_pruned, since_probe)
+        previous = pending
+    finish(previous)
     bar.update()
     bar.close()
-    return acc
+    return acc.acc
+
+
+def _next_mode(iou_pass: str, dirty, use_pruned: bool, since_probe: int):
+    """The pass for the next chunk: ``dirty`` is the uncertified block share of the chunk just finished
+    (None after a dense chunk)."""
+    if iou_pass != "auto":
+        return iou_pass == "pruned", 0
+    if dirty is not None:
+        return dirty <= DENSE_SWITCH, 0
+    return since_probe >= _PROBE_EVERY, since_probe if since_probe < _PROBE_EVERY else 0
+
+
+def _dense_blocks(chunk, cls, weights, members, rows, blocks, bits, plan: Plan, mesh: Mesh, acc) -> None:
+    """The dense pass on the uncertified pixels of (ensemble ``rows``, 32-pixel ``blocks``) pairs."""
+    count = rows.size
+    padded = 1 << (count - 1).bit_length()
+    step = int(np.lcm(mesh.size, plan.batch))
+    padded = -(-max(padded, step) // step) * step
+    pairs = np.zeros((padded, members.shape[1] + 2), np.int32)
+    pairs[:count, :-2] = members[rows]
+    pairs[:count, -2] = blocks
+    pairs[:count, -1] = bits.view(np.int32)
+    pairs[count:, :-2] = members[rows[0]]  # padding: an empty mask contributes nothing
+    kernel = kernels.on_mesh(pruned.dense_block_stats, mesh, 4, batch=plan.batch)
+    out = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh),
+                 jax.device_put(pairs, NamedSharding(mesh, P(kernels.AXIS))))
+    true, pred, spread = (np.asarray(a, np.float64)[:count] for a in out)
+    uniq, starts = np.unique(rows, return_index=True)  # rows come sorted (np.nonzero is row-major)
+    acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
 
 
 def _split_ties(chunk, cls, weights, members, plan: Plan, mesh: Mesh):
@@ -261,12 +491,11 @@ def _scores_from_class_stats(stats, num_pixels: int, metrics) -> dict[str, np.nd
     return out
 
 
-def _e_leep_only(eep, labels, members, plan: Plan, mesh: Mesh, progress: bool) -> np.ndarray:
-    """sum_i log p_ens(y_i | x_i) per ensemble from q[s, i] = p_s(y_i | x_i), chunked over pixels."""
-    q = np.take_along_axis(eep, labels[None, :, None], axis=2)[..., 0]  # [N, n]
+def _e_leep_only(q, members, plan: Plan, mesh: Mesh, num_classes: int, progress: bool) -> np.ndarray:
+    """sum_i log p_ens(y_i | x_i) per ensemble from q[s, i] = p_s(y_i | x_i) [N, n], chunked over pixels."""
     group = kernels.LOG_GROUP
     # q is C times smaller per pixel than eep; 2048 pixels keep [N, m] in a core's cache (measured)
-    chunk = -(-min(2048, plan.pixel_chunk * eep.shape[2], q.shape[1]) // group) * group
+    chunk = -(-min(2048, plan.pixel_chunk * num_classes, q.shape[1]) // group) * group
     members_dev = _split_ensembles(members, mesh, plan.batch)
     kernel = kernels.on_mesh(kernels.log_mean_sums, mesh, 3, batch=plan.batch)
     total = np.zeros(members.shape[0])

@@ -12,11 +12,21 @@ Inputs:
                adds 1 - q_i to FN of y_i and to FP of y*_i; IoU_c = TP_c / (TP_c + FP_c + FN_c).
 Mean IoU averages over the classes whose denominator TP + FP + FN is non-zero.
 
-Ties. When the maximum of p_ens(. | x_i) is attained by t > 1 classes, the pixel is split evenly: it
-counts as predicted for each of them with weight 1/t (so it is "correct" with weight 1/t if y_i is
-among them). Without ties (almost surely, for real-valued predictions) this is the plain argmax; with
-ties it keeps the metric independent of the arbitrary order of class indices, which np.argmax's
-lowest-index rule would not.
+Ties (one rule, shared with the batched engine ``transel_jax.ensembles.score_ensembles``). The
+prediction is decided on the float32 running sum x_c = p_{m_0}(c) + p_{m_1}(c) + ... + p_{m_{S-1}}(c)
+over the members in the order given (S * p_ens, without the division); q_i = x_{y_i} * (1/S). When the
+maximum of x is attained exactly by t > 1 classes, the pixel is split evenly: it counts as predicted for
+each of them with weight 1/t (so it is "correct" with weight 1/t if y_i is among them). Without ties
+(almost surely, for real-valued predictions) this is the plain argmax; with ties it keeps the metric
+independent of the arbitrary order of class indices, which np.argmax's lowest-index rule would not.
+Deciding on the sum rather than on a mean (whose rounding depends on how a reduction is ordered) makes
+the single-ensemble functions here and the engine agree on every input, near-ties included; reordering
+the members can change a near-tie at the last float32 bit, as for any float sum.
+
+The 1e-12 floor. MS-LEEP floors each member's p_s(y_i | x_i), E-LEEP the ensemble average; so where some
+member gives the true class less than 1e-12, E-LEEP can fall below MS-LEEP / S (Jensen's inequality holds
+for the unfloored values). Per pixel the gap is at most log(2 - 1/S) (< log 2), and only on such pixels:
+the floor is kept where it is, as the papers define both metrics, and only guarantees finite values.
 
 BASE (eq. 8) = sum_s P_s * N_s * C_s: source test mIoU, number of source images, number of source
 classes; target-agnostic.
@@ -58,6 +68,14 @@ class EnsembleStats(NamedTuple):
     log_q: jax.Array
 
 
+def member_sum(member_eep):
+    """x = member_eep[0] + member_eep[1] + ... in member order, [S, ...] -> [...] (float32 running sum)."""
+    total = member_eep[0]
+    for s in range(1, member_eep.shape[0]):
+        total = total + member_eep[s]
+    return total
+
+
 def ensemble_stats(member_eep, labels, weights=None) -> EnsembleStats:
     """Sufficient statistics of the ensemble average of ``member_eep`` [S, n, C] at ``labels`` [n].
 
@@ -65,8 +83,8 @@ def ensemble_stats(member_eep, labels, weights=None) -> EnsembleStats:
     """
     num_classes = member_eep.shape[-1]
     w = jnp.ones(labels.shape, member_eep.dtype) if weights is None else weights
-    p = jnp.mean(member_eep, axis=0)  # [n, C]
-    q = true_class_prob(p, labels)  # [n]
+    p = member_sum(member_eep)  # [n, C], S * p_ens: the tie rule decides on this sum (see Ties)
+    q = true_class_prob(p, labels) * (1.0 / member_eep.shape[0])  # [n]
     hit = p == jnp.max(p, axis=-1, keepdims=True)  # [n, C]
     u = w / jnp.sum(hit, axis=-1)  # weight of each predicted class of a pixel
     onehot = jax.nn.one_hot(labels, num_classes, dtype=p.dtype)  # [n, C]
@@ -116,7 +134,7 @@ def _ms_leep(member_eep, labels):
 
 @jax.jit
 def _e_leep(member_eep, labels):
-    return jnp.mean(safe_log(jnp.mean(true_class_prob(member_eep, labels), axis=0)))
+    return jnp.mean(safe_log(member_sum(true_class_prob(member_eep, labels)) * (1.0 / member_eep.shape[0])))
 
 
 @jax.jit

@@ -1,0 +1,148 @@
+"""The exact pruned IoU pass: certify each (ensemble, pixel) argmax from the members' top-K lists, and
+run the dense computation only on the pixels that could not be certified.
+
+Per chunk of m pixels of one true class y (see ``kernels.class_chunk_stats``), ``prepare`` keeps, per
+source s and pixel i, its K largest EEP values ``top_v[s, k, i]`` with their classes ``top_c[s, k, i]``,
+the (K+1)-th largest value ``bound[s, i]`` (every class outside the list has p_s(c | x_i) <= bound) and
+the true-class value ``q[s, i] = p_s(y | x_i)``.
+
+For an ensemble with members m_0..m_{S-1} and each class c in some member's list:
+  L(c) = sum_j (p_{m_j}(c) if c is in m_j's list else 0)          a lower bound of x_c = S * p_ens(c)
+  U(c) = sum_j (p_{m_j}(c) if c is in m_j's list else bound_{m_j}) an upper bound of x_c
+and every class in no list has x_c <= sum_j bound_{m_j}. With c* the first candidate of largest L, the
+pixel is *certified* when L(c*) - tol > U(c) for every other listed class and L(c*) - tol > sum_j bound.
+``tol = 4 S^2 2^-23`` exceeds twice the float32 rounding of a sum of S values in [0, 1], so a certified
+c* is the unique class of largest float32 x_c = p_{m_0}(c) + p_{m_1}(c) + ... (the dense pass's value):
+no tie, the same argmax. q is the same float32 sum of the members' true-class values times 1/S as in the
+dense pass, so a certified pixel contributes exactly what the dense pass would give it.
+
+Uncertified pixels (flat rows, near-ties, exact ties) are returned as 32-pixel bit masks per ensemble;
+the scorer sends those (ensemble, block) pairs to ``dense_block_stats``, which is the dense pass
+(``kernels.dense_stats``, ties split evenly) restricted to the masked pixels. Every pixel is counted once.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from transel_jax.ensembles.kernels import _map, _member_sum, dense_stats, sum_log
+from transel_jax.metrics.eep import EPS
+
+BLOCK = 32  # pixels per uncertified bit mask (one uint32)
+
+
+def tolerance(size: int) -> float:
+    return 4.0 * size * size * 2.0 ** -23
+
+
+def prepare(chunk_nmc, label, top: int):
+    """Per-source top-K lists of a chunk [N, m, C] (float32): (dense [N, C, m], top_c int32 [N, K, m],
+    top_v [N, K, m], bound [N, m], q [N, m])."""
+    num_classes = chunk_nmc.shape[-1]
+    k = min(top + 1, num_classes)
+    values, classes = lax.top_k(chunk_nmc, k)  # [N, m, k]
+    if k == top + 1:
+        bound = values[..., top]
+        values, classes = values[..., :top], classes[..., :top]
+    else:  # every class is listed: nothing outside the lists
+        bound = jnp.zeros(values.shape[:-1], values.dtype)
+    q = lax.dynamic_index_in_dim(chunk_nmc, label, axis=2, keepdims=False)
+    return (jnp.transpose(chunk_nmc, (0, 2, 1)), jnp.transpose(classes, (0, 2, 1)).astype(jnp.int32),
+            jnp.transpose(values, (0, 2, 1)), bound, q)
+
+
+def pruned_chunk_stats(top_c, top_v, bound, q_rows, label, weights, ensembles, *, num_classes: int,
+                       batch: int = 1):
+    """Statistics of the certified pixels of every ensemble on one single-class chunk.
+
+    Returns (true [E, 5] as ``kernels.TRUE_FIELDS`` over certified pixels, except log q, summed over every
+    real pixel; pred_wrong [E, C] and spread_wrong [E, C]: counts and sums of 1 - q of certified wrong
+    pixels by predicted class (certified correct pixels are the true column's r); bits uint32 [E, m/32]:
+    the uncertified real pixels).
+    """
+    size = ensembles.shape[1]
+    lists = top_c.shape[1]
+    tol = jnp.float32(tolerance(size))
+
+    def one(members):
+        c = [[lax.dynamic_index_in_dim(top_c, members[j], 0, keepdims=False)[k] for k in range(lists)]
+             for j in range(size)]
+        v = [[lax.dynamic_index_in_dim(top_v, members[j], 0, keepdims=False)[k] for k in range(lists)]
+             for j in range(size)]
+        b = [lax.dynamic_index_in_dim(bound, members[j], 0, keepdims=False) for j in range(size)]
+        cands = []
+        for j in range(size):
+            for k in range(lists):
+                lo, hi = v[j][k], v[j][k]
+                for j2 in range(size):
+                    if j2 == j:
+                        continue
+                    val = jnp.zeros_like(lo)
+                    found = jnp.zeros(lo.shape, bool)
+                    for k2 in range(lists):
+                        match = c[j2][k2] == c[j][k]
+                        val = jnp.where(match, v[j2][k2], val)
+                        found = found | match
+                    lo = lo + val
+                    hi = hi + jnp.where(found, val, b[j2])
+                cands.append((c[j][k], lo, hi))
+        best_c, best_lo = cands[0][0], cands[0][1]
+        for cls, lo, _ in cands[1:]:
+            better = lo > best_lo
+            best_c, best_lo = jnp.where(better, cls, best_c), jnp.where(better, lo, best_lo)
+        rival = b[0]
+        for j in range(1, size):
+            rival = rival + b[j]
+        for cls, _, hi in cands:
+            rival = jnp.maximum(rival, jnp.where(cls == best_c, -1.0, hi))
+        real = weights > 0
+        cert = (best_lo - tol > rival) & real
+        xy = _member_sum(q_rows, members)
+        qq = xy * (1.0 / size)
+        miss = 1.0 - qq
+        right = cert & (best_c == label)
+        wrong = cert & (best_c != label)
+        r = jnp.where(right, weights, 0.0)
+        ww = jnp.where(wrong, weights, 0.0)
+        log_q = sum_log(jnp.where(real, jnp.maximum(qq, EPS), 1.0))
+        true = jnp.stack([jnp.sum(r), jnp.sum(qq * r), jnp.sum(miss * ww), jnp.float32(0.0), log_q])
+        slot = jnp.where(wrong, best_c, num_classes)
+        pred = jnp.zeros(num_classes + 1, jnp.float32).at[slot].add(ww)[:num_classes]
+        spread = jnp.zeros(num_classes + 1, jnp.float32).at[slot].add(miss * ww)[:num_classes]
+        unc = (real & ~cert).reshape(-1, BLOCK).astype(jnp.uint32)
+        bits = jnp.sum(unc << jnp.arange(BLOCK, dtype=jnp.uint32), axis=1, dtype=jnp.uint32)
+        return true, pred, spread, bits
+
+    return _map(one, ensembles, batch)
+
+
+def dense_block_stats(eep_chunk, label, weights, pairs, *, batch: int = 1):
+    """The dense pass on the uncertified pixels of (ensemble, 32-pixel block) pairs.
+
+    eep_chunk float32 [N, C, m]; pairs int32 [P, S + 2]: members, block index, uncertified bit mask
+    (a uint32 stored as int32). Returns ``kernels.dense_stats`` of each pair (ties split, log q column 0).
+    """
+    size = pairs.shape[1] - 2
+    num_classes = eep_chunk.shape[1]
+    lanes = jnp.arange(BLOCK, dtype=jnp.uint32)
+
+    def one(row):
+        members, start = row[:size], row[size] * BLOCK
+        mask = (lax.bitcast_convert_type(row[size + 1], jnp.uint32) >> lanes) & 1
+        w = lax.dynamic_slice_in_dim(weights, start, BLOCK) * mask.astype(jnp.float32)
+        x = lax.dynamic_slice(eep_chunk[members[0]], (0, start), (num_classes, BLOCK))
+        for j in range(1, size):
+            x = x + lax.dynamic_slice(eep_chunk[members[j]], (0, start), (num_classes, BLOCK))
+        return dense_stats(x, label, w, size, split_ties=True, with_log=False)
+
+    return _map(one, pairs, batch)
+
+
+def replicated_prepare(mesh, top: int):
+    """``prepare`` jitted so that its outputs are replicated over ``mesh``."""
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    rep = NamedSharding(mesh, P())
+    return jax.jit(prepare, static_argnums=2, out_shardings=(rep,) * 5)
