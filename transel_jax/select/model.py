@@ -106,9 +106,14 @@ class PoolModel:
             raise TypeError(f"images_or_source: expected uint8 images (model {self.name!r} normalises them "
                             f"itself), got dtype {np.asarray(images_or_source).dtype}")
         if fast and self._probe_fast is not None:
-            return self._probe_fast(images_or_source, sample, batch_size)
-        return predict_fn_at_pixels(self.predict, images_or_source, sample, batch_size=batch_size,
-                                    name=self.name, desc=f"probe {self.name}")
+            probs, feats = self._probe_fast(images_or_source, sample, batch_size)
+        else:
+            probs, feats = predict_fn_at_pixels(self.predict, images_or_source, sample, batch_size=batch_size,
+                                                name=self.name, desc=f"probe {self.name}")
+        if probs.shape[-1] != self.num_classes:
+            raise ValueError(f"model {self.name!r}: probs have {probs.shape[-1]} classes, but the model declares "
+                             f"{self.num_classes} class names")
+        return probs, feats
 
     def _predict_fn(self) -> Callable:
         if self._predict is None:
