@@ -178,3 +178,55 @@ def test_load_variables_reads_params_and_stats_as_numpy_and_skips_a_corrupt_step
     for a, b in zip(jax.tree.leaves(previous), jax.tree.leaves({"params": whole["params"],
                                                                  "batch_stats": whole["batch_stats"]})):
         np.testing.assert_array_equal(a, b)
+
+
+def test_nan_in_a_batch_stops_training_naming_the_step_and_last_checkpoint(tmp_path):
+    from transel_jax.train.loop import NonFiniteLossError
+
+    def poisoned(start):
+        for i, batch in enumerate(block_batches(7, B, num_classes=K)(start), start):
+            if i == 4:  # the 5th step
+                batch["image"][0, 0, 0, 0] = np.nan
+            yield batch
+
+    workdir = str(tmp_path)
+    with pytest.raises(NonFiniteLossError, match=r"step 5: non-finite loss = nan.*last good checkpoint "
+                                                 r"is step 4 in .*checkpoints"):
+        train(TinySegmenter(K, axis_name="data"), init_variables(), poisoned, hparams=hparams(6), ckpt=CKPT,
+              workdir=workdir, meta=META, log_every=1)
+    assert Checkpointer(os.path.join(workdir, "checkpoints")).steps() == [2, 4]  # no NaN state saved
+    rows = read_metrics(workdir)[1:]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and all(np.isfinite(r["loss"]) for r in rows)
+
+
+def test_resume_logs_every_step_once(tmp_path):
+    """Logged every step, checkpointed every 2: steps 3 is redone after resuming from 2, logged once."""
+    workdir = str(tmp_path)
+    model, data = TinySegmenter(K, axis_name="data"), block_batches(7, B, num_classes=K)
+    with pytest.raises(Interrupted):
+        train(model, init_variables(), interrupted_after(data, 3), hparams=hparams(4), ckpt=CKPT,
+              workdir=workdir, meta=META, log_every=1)
+    assert [r["step"] for r in read_metrics(workdir)[1:]] == [1, 2, 3]
+    train(model, init_variables(), data, hparams=hparams(4), ckpt=CKPT, workdir=workdir, meta=META,
+          resume=True, log_every=1)
+    records = read_metrics(workdir)
+    assert "run" in records[0] and [r["step"] for r in records[1:]] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("hp, ck, match", [
+    ({"steps": 0}, {}, r"^steps: expected an integer >= 1, got 0"),
+    ({"base_lr": float("nan")}, {}, r"^base_lr: expected a finite number in \(0, inf\), got nan"),
+    ({"base_lr": -0.1}, {}, r"^base_lr: expected a finite number"),
+    ({"momentum": 1.0}, {}, r"^momentum: expected a finite number in \[0, 1\)"),
+    ({"schedule": "cosine"}, {}, r"^schedule: expected one of \['step', 'poly', 'constant'\], got 'cosine'"),
+    ({}, {"every_steps": 0}, r"^every_steps: expected an integer >= 1, got 0"),
+    ({}, {"keep": 0}, r"^keep: expected an integer >= 1, got 0"),
+])
+def test_bad_hyper_parameters_are_named_before_anything_runs(tmp_path, hp, ck, match):
+    def never(start):
+        raise AssertionError("no batch may be read before the hyper-parameters are validated")
+
+    with pytest.raises(ValueError, match=match):
+        train(TinySegmenter(K, axis_name="data"), None, never, hparams={**hparams(6), **hp},
+              ckpt={**CKPT, **ck}, workdir=str(tmp_path), meta=META)
+    assert not os.path.exists(os.path.join(str(tmp_path), "checkpoints"))

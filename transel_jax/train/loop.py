@@ -111,7 +111,8 @@ def _last_good(checkpointer: Checkpointer | None) -> str:
 
 def _check_finite(step: int, metrics: dict, checkpointer: Checkpointer | None) -> None:
     """NonFiniteLossError naming ``step`` (counted from 1) unless its loss and gradient norm are finite."""
-    values = {k: float(v) for k, v in jax.device_get(metrics).items() if k in ("loss", "grad_norm")}
+    fetched = jax.device_get(metrics)
+    values = {k: float(fetched[k]) for k in ("loss", "grad_norm") if k in fetched}
     bad = ", ".join(f"{k} = {v}" for k, v in values.items() if not np.isfinite(v))
     if bad:
         raise NonFiniteLossError(f"training diverged at step {step}: non-finite {bad}; "

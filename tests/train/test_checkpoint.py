@@ -1,0 +1,93 @@
+"""Checkpoint integrity: per-array sha256 recorded at save, verified on every restore."""
+import os
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from transel_jax.train.checkpoint import Checkpointer, NonFiniteStateError, load_variables
+from transel_jax.train.state import TrainState
+
+META = {"model": "tiny_test", "num_classes": 2}
+
+
+def _state(step: int, seed: int) -> TrainState:
+    """A state whose params are one 64 KiB array of random (incompressible) floats."""
+    rng = np.random.default_rng(seed)
+    return TrainState(step=jnp.asarray(step, jnp.int32),
+                      params={"w": jnp.asarray(rng.normal(size=(64, 256)), jnp.float32)},
+                      batch_stats={"mean": jnp.zeros(3)}, opt_state={"mu": jnp.ones(3)},
+                      rng=jnp.zeros(2, jnp.uint32))
+
+
+def _flip_middle_of_largest_data_file(step_dir: str) -> None:
+    """XOR 64 bytes in the middle of the step's largest array-data file, its size unchanged."""
+    files = [os.path.join(root, f) for root, _, names in os.walk(os.path.join(step_dir, "state"))
+             for f in names if os.path.basename(root) == "d"]
+    path = max(files, key=os.path.getsize)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.seek(size // 2 - 32)
+        old = f.read(64)
+        f.seek(size // 2 - 32)
+        f.write(bytes(b ^ 0x5A for b in old))
+    assert os.path.getsize(path) == size
+
+
+@pytest.fixture
+def two_steps(tmp_path):
+    directory = str(tmp_path / "checkpoints")
+    ckpt = Checkpointer(directory, every_steps=1)
+    ckpt.save(1, _state(1, 0), META)
+    ckpt.save(2, _state(2, 1), META)
+    ckpt.close()
+    return directory
+
+
+@pytest.mark.parametrize("read", ["restore_latest", "load_variables"])
+def test_bytes_overwritten_in_place_are_detected_and_the_step_skipped(two_steps, tmp_path, read):
+    _flip_middle_of_largest_data_file(os.path.join(two_steps, "2"))
+    raw = ocp.StandardCheckpointer().restore(os.path.join(two_steps, "2", "state"))  # orbax alone: silent
+    assert not np.array_equal(raw["params"]["w"], np.asarray(_state(2, 1).params["w"]))
+    with pytest.warns(RuntimeWarning, match=r"checkpoints/2 is unreadable \(CorruptCheckpointError: .*array "
+                                            r"'params/w' does not match the sha256"):
+        if read == "restore_latest":
+            got, meta = Checkpointer(two_steps).restore_latest()
+        else:
+            got, meta = load_variables(two_steps)
+    np.testing.assert_array_equal(got["params"]["w"], np.asarray(_state(1, 0).params["w"]))  # step 1's
+    assert meta == META and os.path.isdir(os.path.join(two_steps, "2.corrupt"))
+
+
+def test_an_explicit_corrupt_step_is_an_error_naming_the_array(two_steps):
+    _flip_middle_of_largest_data_file(os.path.join(two_steps, "2"))
+    with pytest.raises(ValueError, match=r"checkpoints/2: array 'params/w' does not match"):
+        load_variables(two_steps, step=2)
+
+
+def test_a_step_without_checksums_is_read_with_a_warning(two_steps):
+    shutil.rmtree(os.path.join(two_steps, "2", "checksums"))  # as written before checksums existed
+    with pytest.warns(RuntimeWarning, match="no recorded checksums"):
+        variables, _ = load_variables(two_steps)
+    np.testing.assert_array_equal(variables["params"]["w"], np.asarray(_state(2, 1).params["w"]))
+
+
+def test_a_non_finite_state_is_never_written(tmp_path):
+    ckpt = Checkpointer(str(tmp_path / "checkpoints"), every_steps=1)
+    state = _state(3, 0)
+    bad = state.replace(params={"w": state.params["w"].at[5, 7].set(jnp.nan)})
+    with pytest.raises(NonFiniteStateError, match=r"step 3: array 'params/w' holds 1 NaN/inf"):
+        ckpt.save(3, bad, META)
+    assert ckpt.steps() == []
+    assert ckpt.save(4, state, META) and ckpt.steps() == [4]
+
+
+@pytest.mark.parametrize("kw, match", [({"every_steps": 0}, "every_steps: expected an integer >= 1, got 0"),
+                                       ({"keep": -1}, "keep: expected an integer >= 1, got -1"),
+                                       ({"every_steps": 2.5}, "every_steps: expected an integer >= 1, got 2.5")])
+def test_bad_checkpointer_options_are_named(tmp_path, kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        Checkpointer(str(tmp_path), **kw)
