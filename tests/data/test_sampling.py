@@ -73,3 +73,13 @@ def test_inverse_frequency_balances_classes():
 def test_bad_input(labels, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         sample_pixels(labels, seed=0, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 0.0, -3.0])
+def test_a_present_class_needs_a_finite_positive_frequency(bad):
+    labels = np.array([[[1, 2], [3, 0]]], np.int32)
+    with pytest.raises(ValueError, match=r"class_frequency: expected a finite positive frequency .* for class 2"):
+        sample_pixels(labels, seed=0, class_frequency=[1.0, 1.0, bad, 1.0])
+    # an absent class may have any frequency: it is never sampled
+    got = sample_pixels(labels, seed=0, class_frequency=[1.0, 1.0, 1.0, 1.0, bad])
+    assert sorted(got.labels.tolist()) == [1, 2, 3]

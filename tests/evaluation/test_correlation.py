@@ -33,8 +33,20 @@ def test_pearson_matches_the_definition():
     a, p = rng.random(20), rng.random(20)
     da, dp = a - a.mean(), p - p.mean()
     assert pearson(a, p) == pytest.approx(float(np.sum(da * dp) / np.sqrt(np.sum(da**2) * np.sum(dp**2))))
-    assert np.isnan(pearson(a, np.ones(20)))
     assert set(correlations(a, p)) == {"weighted_tau", "kendall_tau", "pearson"}
+
+
+@pytest.mark.parametrize("fn", [weighted_tau, kendall_tau, pearson])
+def test_a_constant_side_is_undefined_an_error_or_the_value_asked_for(fn):
+    a = np.array([0.3, 0.1, 0.2, 0.5])
+    with pytest.raises(ValueError, match=r"predicted: expected at least two distinct values .*constant"):
+        fn(a, np.full(4, 0.7))
+    with pytest.raises(ValueError, match=r"actual: expected at least two distinct values"):
+        fn(np.full(4, 0.5), a)
+    assert fn(a, np.full(4, 0.7), if_constant=0.0) == 0.0  # as the study records "no ranking information"
+    assert fn(a, a, if_constant=0.0) == pytest.approx(1.0)  # varying sides: the keyword changes nothing
+    assert correlations(a, np.ones(4), if_constant=-2.0) == {"weighted_tau": -2.0, "kendall_tau": -2.0,
+                                                             "pearson": -2.0}
 
 
 def test_selection_quality():

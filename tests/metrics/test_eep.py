@@ -100,3 +100,11 @@ def test_bad_num_classes_and_label_dtype():
         eep(probs, labels, 1)
     with pytest.raises(TypeError, match="labels: expected an integer"):
         eep(probs, labels.astype(np.float32), 4)
+
+
+def test_python_lists_are_accepted_like_arrays():
+    probs, labels = _random(4, n=12, z=3, c=3)
+    for fn in (leep, nce):
+        assert float(fn(probs.tolist(), labels.tolist(), 3)) == pytest.approx(float(fn(probs, labels, 3)))
+    np.testing.assert_allclose(np.asarray(eep_stack([probs.tolist()], labels.tolist(), 3))[0],
+                               np.asarray(eep(probs, labels, 3)), atol=1e-6)

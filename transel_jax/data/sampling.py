@@ -42,6 +42,9 @@ class PixelSample(NamedTuple):
 
 
 def _as_label_maps(labels) -> Sequence[np.ndarray]:
+    if labels is None or isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__iter__"):
+        raise TypeError(f"labels: expected int label maps [B, H, W] or a sequence of [H, W] maps, got "
+                        f"{type(labels).__name__}")
     maps = list(labels) if not isinstance(labels, np.ndarray) else labels
     if isinstance(maps, np.ndarray):
         checks.check_rank(maps, "labels", 3, "[B, H, W]")
@@ -50,6 +53,8 @@ def _as_label_maps(labels) -> Sequence[np.ndarray]:
     for i, m in enumerate(maps):
         checks.check_rank(m, f"labels[{i}]", 2, "[H, W]")
         checks.check_integer(np.asarray(m), f"labels[{i}]")
+        if np.size(m) == 0:
+            raise ValueError(f"labels[{i}]: expected a non-empty [H, W] label map, got shape {np.shape(m)}")
         if np.asarray(m).min() < 0:
             raise ValueError(f"labels[{i}]: expected labels >= 0 (0 = void), got minimum {np.asarray(m).min()}")
     return maps
@@ -65,28 +70,41 @@ def label_counts(labels, num_classes: int | None = None) -> np.ndarray:
     return sum(np.bincount(np.asarray(m).ravel(), minlength=size) for m in maps).astype(np.float64)
 
 
+def _as_frequencies(class_frequency) -> np.ndarray:
+    try:
+        return np.asarray(class_frequency, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"class_frequency: expected a float array [C + 1] of class pixel counts, got "
+                        f"{type(class_frequency).__name__}") from None
+
+
 def sample_pixels(labels, *, seed: int, max_per_image: int = 1000, class_frequency=None) -> PixelSample:
     """Draw a class-balanced pixel sample.
 
     Args:
       labels: int label maps, [B, H, W] or a sequence of [H, W] (sizes may differ); 0 is void.
-      seed: the sample is a pure function of (seed, labels, class_frequency).
+      seed: an int >= 0; the sample is a pure function of (seed, labels, class_frequency).
       max_per_image: at most this many pixels per image (all non-void pixels if fewer).
       class_frequency: float [C + 1] class pixel counts over the target training set; default: counted
-        over ``labels`` themselves.
+        over ``labels`` themselves. Every class present in ``labels`` needs a finite positive entry.
     Returns:
       PixelSample with int32 [n] image, row, col and labels (1..C), ordered by image, then row-major.
     """
+    checks.check_positive_int(seed, "seed", minimum=0)
     maps = _as_label_maps(labels)
     checks.check_positive_int(max_per_image, "max_per_image")
-    freq = label_counts(maps) if class_frequency is None else np.asarray(class_frequency, np.float64)
+    freq = label_counts(maps) if class_frequency is None else _as_frequencies(class_frequency)
     checks.check_rank(freq, "class_frequency", 1, "[C + 1]")
     top = max(int(np.asarray(m).max()) for m in maps)
     if top >= freq.shape[0]:
         raise ValueError(f"class_frequency: expected an entry for every label up to {top}, got {freq.shape[0]} entries")
-    if np.any(freq[1:][np.bincount(np.concatenate([np.asarray(m).ravel() for m in maps]),
-                                   minlength=freq.shape[0])[1:] > 0] <= 0):
-        raise ValueError("class_frequency: expected a positive frequency for every class present in labels")
+    present = np.bincount(np.concatenate([np.asarray(m).ravel() for m in maps]), minlength=freq.shape[0]) > 0
+    present[VOID] = False
+    bad = present & ~(np.isfinite(freq) & (freq > 0))
+    if np.any(bad):
+        cls = np.flatnonzero(bad)
+        raise ValueError(f"class_frequency: expected a finite positive frequency for every class present in "
+                         f"labels, got {freq[cls[0]]!r} for class {int(cls[0])} ({cls.size} such classes)")
     weight = np.where(freq > 0, 1.0 / np.where(freq > 0, freq, 1.0), 0.0)
 
     parts = []

@@ -15,6 +15,9 @@ A source class that is never predicted (P(z) = 0) contributes nothing to any EEP
 set to uniform so that P(y | z) stays a distribution. log is taken of max(p, EPS) with EPS = 1e-12, so
 no -inf appears even for externally supplied predictors with exact zeros.
 
+Inputs may be jax or numpy arrays or nested Python lists (converted with numpy; a ragged list is a
+TypeError naming the argument). ``probs`` needs at least one source class (Z >= 1).
+
 NCE (Tran et al. 2019, as applied to models in Nguyen et al. 2020 and the PARC paper): the source's
 hard prediction z_i = argmax_z p(z | x_i) replaces the distribution:
   P(y, z) = (1/n) #{i : y_i = y, z_i = z},  NCE = -H(Y | Z) = sum_{y,z} P(y, z) log P(y | z).
@@ -25,21 +28,53 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from transel_jax import checks
 
 EPS = 1e-12
 
 
+def clip(p):
+    """max(p, EPS): the one probability floor.
+
+    Ensemble metrics apply it to every member's probability *before* averaging over members, i.e.
+    E-LEEP = mean_i log(mean_s clip(q_si)); then log(mean_s clip(q)) >= mean_s log(clip(q)) (Jensen) holds
+    exactly, so E-LEEP >= MS-LEEP / S on every input, also near the floor (clipping only the average
+    breaks it when some member's probability is below EPS).
+    """
+    return jnp.maximum(p, EPS)
+
+
 def safe_log(p):
     """log(max(p, EPS)): the documented clip that keeps every metric finite."""
-    return jnp.log(jnp.maximum(p, EPS))
+    return jnp.log(clip(p))
+
+
+def as_array(x, name: str):
+    """``x`` as an array: jax/numpy arrays and tracers as they are, sequences (Python lists) via numpy.
+
+    A ragged or non-numeric sequence is a TypeError naming ``name``.
+    """
+    if isinstance(x, (jax.Array, np.ndarray)) or checks.is_traced(x):
+        return x
+    if x is None or isinstance(x, (str, bytes, dict)):
+        raise TypeError(f"{name}: expected an array (or a nested list of numbers), got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nesting
+        raise TypeError(f"{name}: expected a rectangular array (or nested list of numbers), got a ragged "
+                        f"{type(x).__name__} ({str(err).splitlines()[0][:120]})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name}: expected numbers, got a {type(x).__name__} of {arr.dtype} values")
+    return arr
 
 
 def validate_probs_labels(probs, labels, num_classes: int, probs_name: str = "probs") -> None:
     """Checks shared by the single-source metrics (skipped value checks under jit)."""
     checks.check_positive_int(num_classes, "num_classes", minimum=2)
     checks.check_rank(probs, probs_name, 2, "[n, Z]")
+    checks.check_nonempty(probs, probs_name, axis=1, what="source classes")
     checks.check_rank(labels, "labels", 1, "[n]")
     checks.check_nonempty(labels, "labels")
     checks.check_dim("labels", "n (pixels, matching " + probs_name + ")", labels.shape[0], probs.shape[0])
@@ -74,6 +109,7 @@ def eep(probs, labels, num_classes: int):
     >>> np.asarray(eep(p, np.array([0, 1]), 2), np.float64).round(3).tolist()
     [[0.747, 0.253], [0.253, 0.747]]
     """
+    probs, labels = as_array(probs, "probs"), as_array(labels, "labels")
     validate_probs_labels(probs, labels, num_classes)
     return _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
 
@@ -86,6 +122,7 @@ def true_class_prob(pred, labels):
 
 def leep(probs, labels, num_classes: int):
     """LEEP score (a scalar, <= 0; higher means better transfer): mean_i log p_s(y_i | x_i)."""
+    probs, labels = as_array(probs, "probs"), as_array(labels, "labels")
     validate_probs_labels(probs, labels, num_classes)
     return _leep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
 
@@ -97,6 +134,7 @@ def _leep(probs, labels, num_classes):
 
 def nce(probs, labels, num_classes: int):
     """NCE score (a scalar, <= 0): -H(Y | Z) with Z the source's argmax prediction."""
+    probs, labels = as_array(probs, "probs"), as_array(labels, "labels")
     validate_probs_labels(probs, labels, num_classes)
     return _nce(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
 
@@ -115,11 +153,17 @@ def eep_stack(source_probs, labels, num_classes: int):
     Source label spaces differ in size, so ``source_probs`` is a sequence of [n, Z_s] arrays; the EEP step
     maps each into the target label space, after which they stack.
     """
+    if source_probs is None or isinstance(source_probs, (str, bytes, dict)) \
+            or not hasattr(source_probs, "__len__"):
+        raise TypeError(f"source_probs: expected a sequence of [n, Z_s] arrays, one per source, got "
+                        f"{type(source_probs).__name__}")
     if len(source_probs) == 0:
         raise ValueError("source_probs: expected at least one source, got 0")
+    labels = as_array(labels, "labels")
     return jnp.stack([_checked_eep(i, p, labels, num_classes) for i, p in enumerate(source_probs)])
 
 
 def _checked_eep(index, probs, labels, num_classes):
+    probs = as_array(probs, f"source_probs[{index}]")
     validate_probs_labels(probs, labels, num_classes, probs_name=f"source_probs[{index}]")
     return _eep(jnp.asarray(probs, jnp.float32), jnp.asarray(labels), num_classes)
