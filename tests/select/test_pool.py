@@ -397,3 +397,77 @@ def test_bad_pool_directories_and_unreadable_weights(pools, tmp_path):
     (m,) = load_pool(str(tmp_path / "mixed"))
     with pytest.raises(ValueError, match="model 'drive'.*could not be read"):
         validate_model(m, np.zeros((1, 32, 32, 3), np.uint8))
+
+
+ONNX_W = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -0.6], [-0.7, 0.1, 0.9], [0.2, 0.2, 0.2]], np.float32)
+ONNX_B = np.array([0.1, -0.2, 0.0, 0.3], np.float32)
+
+
+def write_onnx(path, *, channels=3, size=("H", "W")):
+    """images float [N, channels, H, W] -> logits [N, 4, H, W] (1x1 conv), feats [N, channels, H/2, W/2] (avg pool)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    w = np.zeros((4, channels, 1, 1), np.float32)
+    w[:, :3, 0, 0] = ONNX_W
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["images", "w", "b"], ["logits"]),
+         helper.make_node("AveragePool", ["images"], ["feats"], kernel_shape=[2, 2], strides=[2, 2])],
+        "tiny", [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", channels, *size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4, *size]),
+         helper.make_tensor_value_info("feats", TensorProto.FLOAT, None)],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, [4], ONNX_B)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def test_onnx_model_joins_the_pool(tmp_path):
+    pytest.importorskip("onnxruntime")
+    write_onnx(tmp_path / "tiny.onnx")
+    mean, std = [100.0, 110.0, 120.0], [50.0, 60.0, 70.0]
+    (tmp_path / "pool.json").write_text(json.dumps({"models": [
+        {"name": "tiny", "onnx": "tiny.onnx", "classes": ["a", "b", "c", "d"], "mean": mean, "std": std,
+         "source_images": 50, "source_miou": 0.3}]}))
+    (m,) = load_pool(str(tmp_path / "pool.json"))
+    assert (m.kind, m.architecture, m.num_classes, m.base_terms()) == ("onnx", "onnx", 4, (0.3, 50, 4))
+    assert m.meta.notes["layout"] == "NCHW" and len(m.fingerprint) == 64
+    source, sample = image_source(1)
+    assert validate_model(m, source[0]["image"][None]) == {"probs_shape": (24, 40, 4), "feats_shape": (12, 20, 3)}
+    probs, feats = m.probe(source, sample, batch_size=3)
+    want_p, want_f = [], []
+    for i, r, c in zip(sample.image, sample.row, sample.col):
+        x = (source[i]["image"].astype(np.float64) - mean) / std
+        z = x[r, c] @ ONNX_W.T + ONNX_B
+        want_p.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum())
+        want_f.append(x[2 * (r // 2):2 * (r // 2) + 2, 2 * (c // 2):2 * (c // 2) + 2].mean((0, 1)))
+    np.testing.assert_allclose(probs, np.array(want_p), atol=1e-5)
+    np.testing.assert_allclose(feats, np.array(want_f), atol=1e-5)
+
+
+def test_onnx_mismatches_are_named(tmp_path):
+    pytest.importorskip("onnxruntime")
+    write_onnx(tmp_path / "tiny.onnx")
+    write_onnx(tmp_path / "four.onnx", channels=4)
+    write_onnx(tmp_path / "fixed.onnx", size=(16, 16))
+
+    def pool(**entry):
+        (tmp_path / "p.json").write_text(json.dumps({"models": [{"name": "m", "mean": [0] * 3, "std": [1] * 3,
+                                                                 **entry}]}))
+        return load_pool(str(tmp_path / "p.json"))
+
+    with pytest.raises(ValueError, match="model 'm': .*tiny.onnx outputs 4 classes, but classes lists 3"):
+        pool(onnx="tiny.onnx", classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="needs \"classes\""):
+        pool(onnx="tiny.onnx")
+    with pytest.raises(ValueError, match="cannot tell the layout"):
+        pool(onnx="four.onnx", classes=list("abcd"))
+    with pytest.raises(ValueError, match="expected 3 channels on axis 1"):
+        pool(onnx="four.onnx", classes=list("abcd"), layout="NCHW")
+    with pytest.raises(FileNotFoundError, match="gone.onnx not found"):
+        pool(onnx="gone.onnx", classes=list("abcd"))
+    (fixed,) = pool(onnx="fixed.onnx", classes=list("abcd"))
+    assert validate_model(fixed, np.zeros((1, 16, 16, 3), np.uint8))["probs_shape"] == (16, 16, 4)
+    with pytest.raises(ValueError, match=r"model 'm'.*takes input 'images' of shape \['N', 3, 16, 16\]"):
+        validate_model(fixed, np.zeros((1, 24, 16, 3), np.uint8))

@@ -20,7 +20,8 @@
   Optional per entry: ``dataset``, ``source_images``, ``source_miou``, ``depth``, ``params`` (override
   what a checkpoint records), ``classes`` (for checkpoints: replaces the recorded names; for callables:
   checked against the returned names; required for ONNX), ``architecture`` (callable/onnx),
-  ``mean``/``std`` (checkpoint, onnx), ``kwargs`` and ``fingerprint`` (callable). Relative paths resolve
+  ``mean``/``std`` (checkpoint, onnx), ``kwargs`` and ``fingerprint`` (callable), ``layout`` and ``output``
+  (onnx; see :mod:`.onnx_adapter`). Relative paths resolve
   against the pool file's folder. Unknown keys are errors.
 - an already parsed pool-file dict (relative paths against the working directory), or a list of
   :class:`PoolModel` (checked for unique names).
@@ -40,7 +41,7 @@ from transel_jax.select.model import ModelMeta, PoolModel
 KINDS = ("checkpoint", "callable", "onnx")
 COMMON_KEYS = ("name", "dataset", "source_images", "source_miou", "depth", "params", "classes")
 KIND_KEYS = {"checkpoint": ("mean", "std"), "callable": ("architecture", "kwargs", "fingerprint"),
-             "onnx": ("architecture", "mean", "std", "layout")}
+             "onnx": ("architecture", "mean", "std", "layout", "output")}
 TOP_KEYS = ("models", "description")
 
 
@@ -168,7 +169,8 @@ def _entry(entry: dict, base_dir: str, where: str) -> PoolModel:
 
     return onnx_adapter.from_onnx(name, resolve(entry["onnx"]), classes=entry.get("classes"),
                                   mean=entry.get("mean"), std=entry.get("std"), layout=entry.get("layout"),
-                                  architecture=entry.get("architecture", "onnx"), meta=ModelMeta(**facts, notes={}))
+                                  output=entry.get("output", "logits"), architecture=entry.get("architecture", "onnx"),
+                                  meta=ModelMeta(**facts, notes={}))
 
 
 def _check_str(entry: dict, key: str, where: str) -> None:
