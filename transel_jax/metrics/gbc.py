@@ -9,18 +9,27 @@ Sigma = (Sigma_i + Sigma_j) / 2, the Bhattacharyya distance and coefficient are
 
 and GBC = - sum_i sum_{j != i} BC(i, j) over ordered pairs of present classes (<= 0; closer to 0 means
 better-separated classes, i.e. better transfer).
+
+Numerics (issue 12 item 9): the kernel works on f / scale, scale = the power of two just above max|f|
+(:func:`scale_by_max_abs`). D_B is invariant to that global scale,
+and ``min_variance`` (in the features' units squared) is carried over as min_variance / scale^2,
+formed in log space so it neither overflows nor underflows; it is further floored at
+VARIANCE_FLOOR_REL = 1e-30 of scale^2 (far below any other floor), so constant dimensions stay finite
+at every input magnitude.
 """
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import check_feats_labels, class_counts_and_means
+from transel_jax.metrics._feature_inputs import check_feats_labels, class_counts_and_means, scale_by_max_abs
 
 COVARIANCES = ("diagonal", "spherical")
+VARIANCE_FLOOR_REL = 1e-30
 
 
 def class_gaussians(feats, labels, num_classes: int, covariance: str, min_variance: float):
@@ -47,8 +56,13 @@ def bhattacharyya_distance(mean_a, var_a, mean_b, var_b):
 
 
 @partial(jax.jit, static_argnames=("num_classes", "covariance"))
-def _gbc(feats, labels, num_classes, covariance, min_variance):
-    counts, means, variances = class_gaussians(feats, labels, num_classes, covariance, min_variance)
+def _gbc(feats, labels, num_classes, covariance, log_min_variance):
+    feats, exponent = scale_by_max_abs(feats)
+    # min_variance * 2^(-2e), clipped to [1e-30, 1e30]: beyond 1e30 (features far below their floor)
+    # every BC is 1 either way.
+    log_floor = log_min_variance - 2.0 * math.log(2.0) * exponent.astype(feats.dtype)
+    floor = jnp.clip(jnp.exp(log_floor), VARIANCE_FLOOR_REL, 1.0 / VARIANCE_FLOOR_REL)
+    counts, means, variances = class_gaussians(feats, labels, num_classes, covariance, floor)
     distance = bhattacharyya_distance(means[:, None], variances[:, None], means[None, :], variances[None, :])
     present = counts > 0
     pairs = present[:, None] & present[None, :] & ~jnp.eye(num_classes, dtype=bool)
@@ -71,7 +85,7 @@ def gbc(feats, labels, num_classes: int, *, covariance: str = "diagonal", min_va
     checks.check_choice(covariance, "covariance", COVARIANCES)
     if not float(min_variance) > 0:
         raise ValueError(f"min_variance: expected a positive float, got {min_variance}")
-    return _gbc(jnp.asarray(feats), jnp.asarray(labels), num_classes, covariance, float(min_variance))
+    return _gbc(jnp.asarray(feats), jnp.asarray(labels), num_classes, covariance, math.log(float(min_variance)))
 
 
 __all__ = ["gbc", "class_gaussians", "bhattacharyya_distance"]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import TINY
+from transel_jax.metrics._feature_inputs import TINY, check_float32_range, scale_by_max_abs
 
 
 def _check_vector(x, name: str, n: int | None = None, minimum: float | None = None, positive: bool = False):
@@ -48,7 +48,8 @@ def depth_calibrate(scores, depth, max_depth: float | None = None) -> jnp.ndarra
 
     mu and sigma are the mean and the population standard deviation (ddof=0; the paper does not say)
     of ``scores`` over the N sources (last axis) for one target. If all scores are equal, sigma = 0 and
-    the first term is 0 (documented choice) instead of NaN.
+    the first term is 0 (documented choice) instead of NaN. The first term is invariant to scaling the
+    scores, so they are divided by their largest |value| per target first: any finite scores work.
 
     Args:
       scores: float [..., N], one transferability score per source (any metric; leading axes = targets).
@@ -64,7 +65,8 @@ def depth_calibrate(scores, depth, max_depth: float | None = None) -> jnp.ndarra
         max_depth = jnp.max(jnp.asarray(depth, jnp.float32))
     elif not float(max_depth) > 0:
         raise ValueError(f"max_depth: expected a positive number, got {max_depth}")
-    scores = jnp.asarray(scores, jnp.float32)
+    check_float32_range(scores, "scores")
+    scores, _ = scale_by_max_abs(jnp.asarray(scores, jnp.float32), axis=-1)
     centered = scores - scores.mean(axis=-1, keepdims=True)
     sigma = jnp.sqrt(jnp.mean(centered**2, axis=-1, keepdims=True))
     standardized = jnp.where(sigma > TINY, centered / jnp.maximum(sigma, TINY), 0.0)

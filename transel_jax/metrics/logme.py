@@ -22,6 +22,16 @@ float64 code: in float32, F^T F squares the condition number, and raw (e.g. post
 large means make it lose real directions (a 2-3% error in LogME on such inputs). |y - U z|^2 is computed
 directly, not as |y|^2 - |z|^2, for the same reason. On CPU the tall SVD is the dominant cost; reduce
 D first (pca_reduce) for large n.
+
+Numerics (issue 12 item 9): sigma = s^2 overflows float32 from |F| ~ 1e18, so the kernel works on F
+rescaled by a power of two to a largest |entry| in [0.5, 1). The evidence is invariant to F -> c F
+(alpha -> alpha / c^2 maps the iteration onto itself), but the fixed-point iteration can have several
+fixed points and which one it reaches depends on the start alpha = beta = 1 (seen on offset features:
+one class lands on evidence -0.553 from a start rescaled by 1/64 instead of -0.495). The start and the
+start is therefore kept in the input's units (alpha_0 = scale^-2 in the rescaled ones, within
+[1e-30, 1e30]), which reproduces the unscaled algorithm for ordinary magnitudes and stays finite for
+every finite input. The returned alpha is in the input's units (it can over/underflow float32 for
+extreme inputs; the evidence does not).
 """
 from __future__ import annotations
 
@@ -32,29 +42,41 @@ import jax.numpy as jnp
 from jax import lax
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import TINY, check_feats_labels
+from transel_jax.metrics._feature_inputs import TINY, check_feats_labels, scale_by_max_abs
 
 # alpha and beta are kept in [PRECISION_MIN, PRECISION_MAX]: they diverge only for degenerate targets
 # (features that fit y exactly, or all-zero features), and the clip keeps the evidence finite there.
+# alpha's range is the union of that range in the input's units and in the kernel's rescaled units
+# (see _fixed_point), each end kept within [SCALED_MIN, SCALED_MAX].
 PRECISION_MIN = 1e-8
 PRECISION_MAX = 1e8
+SCALED_MIN = 1e-30
+SCALED_MAX = 1e30
 
 
 def _posterior_terms(alpha, beta, sigma, z, perp):
     """gamma, m^T m and |y - F m|^2 for one target given its projections z [k] and |y - U z|^2."""
     denom = alpha + beta * sigma
     gamma = jnp.sum(beta * sigma / denom)
-    mtm = jnp.sum(beta**2 * sigma * z**2 / denom**2)
+    mtm = jnp.sum(sigma * z**2 * (beta / denom) ** 2)  # (beta / denom) first: no overflow of squares
     res = jnp.sum((alpha * z / denom) ** 2) + perp
     return gamma, mtm, res
 
 
-def _fixed_point(sigma, z, perp, n, tol, max_iter):
-    """Iterate the evidence-maximising updates of alpha, beta for one target; returns (alpha, beta)."""
+def _fixed_point(sigma, z, perp, n, tol, max_iter, alpha_unit):
+    """Iterate the evidence-maximising updates of alpha, beta for one target; returns (alpha, beta).
+
+    ``alpha_unit`` is alpha = 1 of the input's units expressed in the rescaled units (scale^-2): the
+    start and the clip of alpha are multiples of it.
+    """
+    # The input-unit bounds, widened to include [PRECISION_MIN, PRECISION_MAX] of the rescaled units,
+    # where alpha of unit-size features lives (the input-unit bounds alone exclude it for |F| >~ 1e4).
+    alpha_min = jnp.minimum(jnp.clip(PRECISION_MIN * alpha_unit, SCALED_MIN, SCALED_MAX), PRECISION_MIN)
+    alpha_max = jnp.maximum(jnp.clip(PRECISION_MAX * alpha_unit, SCALED_MIN, SCALED_MAX), PRECISION_MAX)
 
     def update(alpha, beta):
         gamma, mtm, res = _posterior_terms(alpha, beta, sigma, z, perp)
-        alpha = jnp.clip(gamma / jnp.maximum(mtm, TINY), PRECISION_MIN, PRECISION_MAX)
+        alpha = jnp.clip(gamma / jnp.maximum(mtm, TINY), alpha_min, alpha_max)
         beta = jnp.clip((n - gamma) / jnp.maximum(res, TINY), PRECISION_MIN, PRECISION_MAX)
         return alpha, beta
 
@@ -69,7 +91,8 @@ def _fixed_point(sigma, z, perp, n, tol, max_iter):
         return it + 1, new_alpha, new_beta, change
 
     one = jnp.ones((), sigma.dtype)
-    _, alpha, beta, _ = lax.while_loop(cond, body, (0, one, one, jnp.asarray(jnp.inf, sigma.dtype)))
+    start = jnp.clip(alpha_unit, SCALED_MIN, SCALED_MAX)
+    _, alpha, beta, _ = lax.while_loop(cond, body, (0, start, one, jnp.asarray(jnp.inf, sigma.dtype)))
     return alpha, beta
 
 
@@ -98,14 +121,18 @@ def _spectrum(feats, targets):
 @partial(jax.jit, static_argnames=("num_classes", "max_iter"))
 def _class_evidence(feats, labels, num_classes, tol, max_iter):
     n, d = feats.shape
+    feats, exponent = scale_by_max_abs(feats)
+    # 2^(-2e) in float32 without overflow: exp2 of a clipped exponent (|2e| <= 126 stays normal).
+    alpha_unit = jnp.exp2(jnp.clip(-2.0 * exponent.astype(feats.dtype), -126.0, 126.0))
     targets = (labels[:, None] == jnp.arange(num_classes)[None, :]).astype(feats.dtype)  # [n, C]
     sigma, z, perp = _spectrum(feats, targets)
 
     def per_class(z_c, perp_c):
-        alpha, beta = _fixed_point(sigma, z_c, perp_c, n, tol, max_iter)
+        alpha, beta = _fixed_point(sigma, z_c, perp_c, n, tol, max_iter, alpha_unit)
         return _evidence_per_sample(alpha, beta, sigma, z_c, perp_c, n, d), alpha, beta
 
     evidence, alpha, beta = jax.vmap(per_class, in_axes=(1, 0))(z, perp)  # each [C]
+    alpha = jnp.ldexp(alpha, 2 * exponent)  # prior precision for F itself: alpha_F = alpha * scale^2
     return {"evidence": evidence, "alpha": alpha, "beta": beta, "present": targets.sum(axis=0) > 0}
 
 

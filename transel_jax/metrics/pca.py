@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import check_feats
+from transel_jax.metrics._feature_inputs import check_feats, scale_by_max_abs
 
 
 def _fix_signs(scores: jnp.ndarray) -> jnp.ndarray:
@@ -20,6 +20,7 @@ def _fix_signs(scores: jnp.ndarray) -> jnp.ndarray:
 def _pca_reduce(feats, dims):
     n, d = feats.shape
     f = min(dims, n, d)
+    feats, exponent = scale_by_max_abs(feats)  # X^T X overflows float32 from |x| ~ 1e19; scores scale back
     x = feats - feats.mean(axis=0, keepdims=True)
     if n >= d:  # eigenvectors of the D x D scatter matrix: principal axes V; scores X V
         _, axes = jnp.linalg.eigh(x.T @ x)
@@ -27,7 +28,7 @@ def _pca_reduce(feats, dims):
     else:  # eigenvectors of the n x n Gram matrix: X V = U S
         eigval, left = jnp.linalg.eigh(x @ x.T)
         scores = left[:, ::-1][:, :f] * jnp.sqrt(jnp.maximum(eigval[::-1][:f], 0.0))
-    return _fix_signs(scores)
+    return jnp.ldexp(_fix_signs(scores), exponent)
 
 
 def pca_reduce(feats, dims: int) -> jnp.ndarray:
@@ -36,7 +37,9 @@ def pca_reduce(feats, dims: int) -> jnp.ndarray:
     Z = (F - mean F) V_f, V_f the eigenvectors of the scatter (F - mean)^T (F - mean) with the f largest
     eigenvalues, in decreasing order, so column variances of Z are non-increasing. Each column's sign is
     fixed so that its largest-magnitude entry is positive (deterministic output). Like the 003 authors'
-    code, f is capped at the number of samples (and at D, so the output is never padded).
+    code, f is capped at the number of samples (and at D, so the output is never padded). The
+    decomposition runs on F / max|F| and the scores are scaled back, so any finite magnitude works
+    (the scores themselves must fit in float32: |Z| <= 2 sqrt(D) max|F|).
 
     Args: feats float [n, D]; dims: f >= 1 (static; 003 uses f = 32 for PARC).
     Returns float [n, min(f, n, D)]. Jittable; one eigendecomposition of the smaller Gram matrix.

@@ -13,12 +13,13 @@ import numpy as np
 import optax
 
 from transel_jax import checks
-from transel_jax.metrics._feature_inputs import check_feats_labels, standardize_columns
+from transel_jax.metrics._feature_inputs import check_feats_labels, scale_by_max_abs, standardize_columns
 
 
 @partial(jax.jit, static_argnames=("block_size",))
 def _nn1_loo(feats, labels, block_size):
     n = feats.shape[0]
+    feats, _ = scale_by_max_abs(feats)  # nearest neighbours are scale invariant; squares cannot overflow
     feats = feats - feats.mean(axis=0)  # distances are translation invariant; centring limits cancellation
     sq_norms = jnp.sum(feats**2, axis=1)
 
