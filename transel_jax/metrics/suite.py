@@ -24,20 +24,22 @@ def single_scores(probs, labels, feats, feature_labels, num_classes: int, *, dep
 
     Args:
       probs: N arrays [n, Z_s] (source softmax at the sampled pixels); labels: int [n] in 0..C-1.
-      feats: N arrays [f, D_s] (source features at the feature subset); feature_labels: int [f].
-      depth, source_size: [N] layers with weights and source training images; target_size: images.
+      feats: N arrays [f, D_s] (source features at the feature subset), or None for a source without
+        features (its feature metrics are NaN); feature_labels: int [f].
+      depth, source_size: [N] layers with weights and source training images, or None when unknown for
+        some source (then the heuristic and the +depth metrics are left out); target_size: images.
     """
-
     y, yf = labels, feature_labels
     out = {"leep": [float(leep(p, y, num_classes)) for p in probs],
            "nce": [float(nce(p, y, num_classes)) for p in probs]}
-    reduced = [np.asarray(fm.pca_reduce(f, pca_dims)) for f in feats]
-    out["logme"] = [float(fm.logme(z, yf, num_classes)) for z in reduced]
-    out["h_score"] = [float(fm.h_score(z, yf, num_classes)) for z in reduced]
-    out["gbc"] = [float(fm.gbc(z, yf, num_classes)) for z in reduced]
-    out["parc"] = [float(fm.parc(z, yf, num_classes)) for z in reduced]
+    reduced = [None if f is None else np.asarray(fm.pca_reduce(f, pca_dims)) for f in feats]
+    for name, fn in (("logme", fm.logme), ("h_score", fm.h_score), ("gbc", fm.gbc), ("parc", fm.parc)):
+        out[name] = [float("nan") if z is None else float(fn(z, yf, num_classes)) for z in reduced]
     out = {k: np.asarray(v, np.float64) for k, v in out.items()}
+    if depth is None or source_size is None:
+        return out
     out["heuristic"] = np.asarray(fm.heuristic_score(depth, source_size, target_size), np.float64)
     for m in PROBABILITY + FEATURE:
-        out[f"{m}+depth"] = np.asarray(fm.depth_calibrate(out[m], depth), np.float64)
+        if np.all(np.isfinite(out[m])):
+            out[f"{m}+depth"] = np.asarray(fm.depth_calibrate(out[m], depth), np.float64)
     return out

@@ -86,3 +86,21 @@ def heatmap(matrix, rows: Sequence[str], cols: Sequence[str], path: str, title: 
     fig.colorbar(im, ax=ax)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
+
+
+def score_distribution(scores, top: Sequence[int], path: str, metric: str, title: str) -> str:
+    """Histogram of every ensemble's ``metric`` score with the ``top`` rows (indices into ``scores``)
+    marked by vertical lines, best first: how far the selected ensembles stand out from the rest."""
+    values = np.asarray(scores, np.float64)
+    fig, ax = plt.subplots(figsize=(6.0, 3.2))
+    ax.hist(values, bins=min(60, max(5, values.size // 5)), color="0.7")
+    for rank, row in enumerate(top, start=1):
+        ax.axvline(values[row], color="C3" if rank == 1 else "C0", lw=1.6 if rank == 1 else 0.8,
+                   label="top 1" if rank == 1 else ("top 2.." if rank == 2 else None))
+    ax.set_xlabel(metric, fontsize=9)
+    ax.set_ylabel("ensembles", fontsize=9)
+    ax.tick_params(labelsize=8)
+    if len(top):
+        ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)
