@@ -1,9 +1,9 @@
 """A user's own pool: load_pool (directories, transel run's pool stage, pool files), the checkpoint and
 callable adapters, validate_model, and probing at sampled pixels (jitted fast path vs the generic path)."""
+import contextlib
 import json
 import os
 import shutil
-import textwrap
 import types
 
 import jax
@@ -13,7 +13,7 @@ import pytest
 
 from transel_jax.data import catalog
 from transel_jax.data.sampling import PixelSample
-from transel_jax.models import build
+from transel_jax.models import build, describe
 from transel_jax.select import ModelMeta, from_predict, load_pool, validate_model
 from transel_jax.train.checkpoint import Checkpointer, make_meta
 from transel_jax.train.init import init_model
@@ -98,6 +98,8 @@ def test_directory_of_work_directories_gives_checkpoint_facts(pools):
     assert drive.meta.notes["miou_split"] == "test"
     assert drive.base_terms() == (0.42, 2000, 9) and reef.base_terms() == (0.61, 800, 5)
     assert drive.origin == str(pools.trained / "drive" / "checkpoints")
+    size = describe(ARCH, 9, (32, 32))  # counted from the checkpoint's array metadata
+    assert (drive.meta.depth, drive.meta.params) == (size["depth"], size["params"])
     # fingerprints: hex sha256, stable across loads, distinct across models, the same via checkpoints/
     again = load_pool(str(pools.trained))
     assert [m.fingerprint for m in again] == [m.fingerprint for m in models]
@@ -148,7 +150,7 @@ def test_dataset_outside_the_catalog_falls_back_to_imagenet_statistics(pools, tm
 CALLABLE = '''
 import jax, jax.numpy as jnp, numpy as np
 from transel_jax.data import catalog
-from transel_jax.models import build
+from transel_jax.models import build, describe
 from transel_jax.train.checkpoint import load_variables
 
 def make(checkpoint, dataset):
@@ -232,7 +234,7 @@ def test_generic_path_interpolates_low_resolution_probs_and_takes_the_feature_ce
     np.testing.assert_allclose(probs, np.array(want_p), atol=1e-5)
     np.testing.assert_allclose(feats, np.array(want_f))
     np.testing.assert_allclose(probs.sum(-1), 1, atol=1e-5)
-    assert set(s[0] for s in calls[:3]) == {2}  # short batches padded to batch_size
+    assert {s[0] for s in calls[:3]} == {2}  # short batches padded to batch_size
     no_feats, none = predict_fn_at_pixels(lambda x: (predict(x)[0], None), source, sample, batch_size=4)
     assert none is None
     np.testing.assert_allclose(no_feats, probs, atol=1e-6)
@@ -292,7 +294,8 @@ def _corrupt_meta(ckpt_dir):
     step_dir = os.path.join(ckpt_dir, "3")
     for root, _, files in os.walk(os.path.join(step_dir, "meta")):
         for f in files:
-            open(os.path.join(root, f), "w").write("{not json")
+            with open(os.path.join(root, f), "w") as fh:
+                fh.write("{not json")
 
 
 BAD_FILES = {
@@ -360,17 +363,9 @@ def bad_pool_dir(pools):
 def test_bad_pool_files_raise_clear_errors(bad_pool_dir, case, spec, error, message):
     path = bad_pool_dir / f"{case.replace(' ', '_')}.json"
     path.write_text(spec if isinstance(spec, str) else json.dumps(spec))
-    with pytest.warns(RuntimeWarning) if case == "unreadable meta" else _nothing():
-        with pytest.raises(error, match=message):
-            load_pool(str(path))
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    warns = pytest.warns(RuntimeWarning) if case == "unreadable meta" else contextlib.nullcontext()
+    with warns, pytest.raises(error, match=message):
+        load_pool(str(path))
 
 
 def test_bad_pool_directories_and_unreadable_weights(pools, tmp_path):
@@ -393,7 +388,8 @@ def test_bad_pool_directories_and_unreadable_weights(pools, tmp_path):
     for root, _, files in os.walk(state_dir):
         for f in files:
             if not f.startswith("_"):
-                open(os.path.join(root, f), "wb").write(b"garbage")
+                with open(os.path.join(root, f), "wb") as fh:
+                    fh.write(b"garbage")
     (m,) = load_pool(str(tmp_path / "mixed"))
     with pytest.raises(ValueError, match="model 'drive'.*could not be read"):
         validate_model(m, np.zeros((1, 32, 32, 3), np.uint8))

@@ -15,7 +15,7 @@ Transel checkpoint (``from_checkpoint``), first class
   - source images: ``<workdir>/record.json["num_images"]`` (``transel run``'s pool stage), else the
     catalog's train split size (the target-subset size when the run trained on it);
   - source mIoU: ``record.json["test_miou"]``, else ``eval.json["miou"]`` (its split in ``notes``);
-  - depth, params: ``record.json``.
+  - depth, params: ``record.json``, else counted from the stored array shapes (as ``models.describe``).
 
   Fingerprint: sha256 of the step, the metadata, the normalisation and (relative path, size, mtime_ns) of
   every file of the step directory -- a stat digest, not a hash of the bytes (a 23M-parameter checkpoint
@@ -143,7 +143,8 @@ def from_checkpoint(name: str, path: str, *, classes: Sequence[str] | None = Non
                     depth: int | None = None, params: int | None = None) -> PoolModel:
     """A transel checkpoint as a :class:`PoolModel` (module docstring); keyword facts override the recorded ones.
 
-    Reads only metadata and small JSON files; the weights load on first predict/probe.
+    Reads only metadata and small JSON files; the weights load on first predict/probe. ``dataset`` replaces
+    the recorded source dataset's name, and so the catalog entry used for class names and normalisation.
     """
     from transel_jax.models import registry
 
@@ -171,10 +172,14 @@ def from_checkpoint(name: str, path: str, *, classes: Sequence[str] | None = Non
         source_miou = record.get("test_miou", evaluation.get("miou"))
         if source_miou is not None:
             notes["miou_split"] = "test" if "test_miou" in record else evaluation.get("split")
+    depth = depth if depth is not None else record.get("depth")
+    params = params if params is not None else record.get("params")
+    if depth is None or params is None:
+        size = _size_from_metadata(os.path.join(ckpt_dir, str(step), "state"))
+        depth, params = (size[0] if depth is None else depth), (size[1] if params is None else params)
     facts = ModelMeta(dataset=dataset, source_images=source_images,
                       source_miou=None if source_miou is None else float(source_miou),
-                      depth=depth if depth is not None else record.get("depth"),
-                      params=params if params is not None else record.get("params"), notes=notes)
+                      depth=depth, params=params, notes=notes)
     fingerprint = _sha256({"kind": "transel-checkpoint", "step": step, "meta": meta, "mean": mean.tolist(),
                            "std": std.tolist(), "files": _stat_digest(os.path.join(ckpt_dir, str(step)))})
     state: dict = {}
@@ -204,6 +209,23 @@ def from_checkpoint(name: str, path: str, *, classes: Sequence[str] | None = Non
                            fingerprint=fingerprint, meta=facts, load=load, probe_fast=probe_fast,
                            release=state.clear)
     return pool_model
+
+
+def _size_from_metadata(state_dir: str) -> tuple[int | None, int | None]:
+    """(depth, params) as :func:`transel_jax.models.describe` counts them, from the stored array shapes only."""
+    import orbax.checkpoint as ocp
+    from etils import epath
+
+    from transel_jax.models.registry import count_layers, count_params
+
+    reader = ocp.PyTreeCheckpointHandler()
+    try:
+        params = reader.metadata(epath.Path(state_dir)).tree["params"]
+        return count_layers(params), count_params(params)
+    except Exception:  # noqa: BLE001 -- the sizes are optional facts; an unreadable state fails at load time
+        return None, None
+    finally:
+        reader.close()
 
 
 def _checkpoint_classes(name, num_classes, classes, meta, evaluation, info, notes) -> tuple[str, ...]:

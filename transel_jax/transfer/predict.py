@@ -256,8 +256,8 @@ def predict_fn_at_pixels(predict, images_or_source, sample, *, batch_size: int, 
 def _protocol_outputs(out, name: str, batch: int):
     """(probs float32 [B, h, w, Z], feats float32 [B, h', w', D] or None) from a predict function's output."""
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise ValueError(f"model {name!r}: predict must return (probs, feats or None), got "
-                         f"{type(out).__name__}{'' if not isinstance(out, (tuple, list)) else f' of length {len(out)}'}")
+        got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        raise ValueError(f"model {name!r}: predict must return (probs, feats or None), got {got}")
     probs = np.asarray(out[0])
     if probs.ndim != 4 or probs.shape[0] != batch or min(probs.shape) == 0:
         raise ValueError(f"model {name!r}: expected probs [{batch}, h, w, Z] for a batch of {batch} images, "
