@@ -74,7 +74,9 @@ def validate_probs_labels(probs, labels, num_classes: int, probs_name: str = "pr
     """Checks shared by the single-source metrics (skipped value checks under jit)."""
     checks.check_positive_int(num_classes, "num_classes", minimum=2)
     checks.check_rank(probs, probs_name, 2, "[n, Z]")
-    checks.check_nonempty(probs, probs_name, axis=1, what="source classes")
+    if probs.shape[1] == 0:
+        raise ValueError(f"{probs_name}: expected at least one source class (axis 1, Z >= 1), got shape "
+                         f"{tuple(probs.shape)}")
     checks.check_rank(labels, "labels", 1, "[n]")
     checks.check_nonempty(labels, "labels")
     checks.check_dim("labels", "n (pixels, matching " + probs_name + ")", labels.shape[0], probs.shape[0])

@@ -5,7 +5,8 @@
 ``config.data.target_subset``), (3) builds the model with synchronized BatchNorm, initialises it, and when
 ``config.train.init_from`` names a source checkpoint copies that backbone in (fine-tuning), (4) trains
 with exact resume, and (5) evaluates mIoU on ``config.eval.split``, written by process 0 to
-``<workdir>/eval.json`` together with the config and package version that produced it.
+``<workdir>/eval.json`` together with the config and package version that produced it. The whole config
+is validated first (:mod:`.validate`), before anything is loaded or compiled.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 
 import transel_jax
-from transel_jax.train import distributed, phases
+from transel_jax.train import distributed, phases, validate
 from transel_jax.train.checkpoint import load_variables, make_meta
 from transel_jax.train.evaluate import EvalResult, evaluate
 from transel_jax.train.init import init_model, transplant_backbone
@@ -74,6 +75,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False
     """
     from transel_jax.data import catalog, pipeline
 
+    validate.check_train_config(config, need_dataset=info is None)  # before loading or compiling anything
     distributed.initialize_distributed(config.distributed)
     info = catalog.info(config.data.dataset) if info is None else info
     if source is None:

@@ -104,8 +104,11 @@ def ckpt_problems(ckpt: Mapping, prefix: str = "") -> list[Problem]:
             + _int(_get(ckpt, "keep"), f"{prefix}keep", 1))
 
 
-def train_config_problems(config) -> list[Problem]:
-    """Problems of a whole ``transel train`` config (:func:`transel_jax.train.defaults.source_config`)."""
+def train_config_problems(config, *, need_dataset: bool = True) -> list[Problem]:
+    """Problems of a whole ``transel train`` config (:func:`transel_jax.train.defaults.source_config`).
+
+    ``need_dataset=False`` skips ``data.dataset`` (for callers that supply the dataset themselves).
+    """
     out: list[Problem] = []
     for group in ("model", "data", "train", "checkpoint", "eval"):
         if not hasattr(_get(config, group), "get"):
@@ -119,7 +122,7 @@ def train_config_problems(config) -> list[Problem]:
     if dtype not in DTYPE_NAMES:
         out.append((ValueError, f"config.model.dtype: expected one of {list(DTYPE_NAMES)}, got {dtype!r}"))
     dataset = _get(config.data, "dataset")
-    if not isinstance(dataset, str) or not dataset:
+    if need_dataset and (not isinstance(dataset, str) or not dataset):
         out.append((ValueError, f"config.data.dataset: expected a dataset name, got {dataset!r}"))
     out += hparams_problems(config.train, "config.train.")
     out += ckpt_problems(config.checkpoint, "config.checkpoint.")
@@ -142,6 +145,6 @@ def check_hparams(hparams: Mapping, ckpt: Mapping, log_every: int = 10) -> None:
     raise_problems(hparams_problems(hparams) + ckpt_problems(ckpt) + _int(log_every, "log_every", 1))
 
 
-def check_train_config(config) -> None:
+def check_train_config(config, *, need_dataset: bool = True) -> None:
     """Raise (before any work) unless the whole ``transel train`` config is valid."""
-    raise_problems(train_config_problems(config))
+    raise_problems(train_config_problems(config, need_dataset=need_dataset))
