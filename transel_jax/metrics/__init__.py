@@ -2,7 +2,8 @@
 
 Probability-based (single source): ``eep``, ``leep``, ``nce``; ensembles of EEP predictors:
 ``ms_leep``, ``e_leep``, ``iou_eep``, ``soft_iou_eep``, ``base``. Feature-based metrics live in their
-own modules (hscore, logme, gbc, parc, rdm, probes, pca, heuristic).
+own modules (hscore incl. shrinkage H-Score, logme, gbc, nleep + gmm, transrate, parc, rdm, probes, pca,
+heuristic).
 """
 from transel_jax.metrics.eep import EPS, eep, eep_stack, leep, nce
 from transel_jax.metrics.features import (
@@ -12,6 +13,11 @@ from transel_jax.metrics.features import (
     gbc,
     h_score,
     half_split,
+    ledoit_wolf,
+    nleep,
+    nleep_terms,
+    shrinkage_h_score,
+    transrate,
     heuristic_score,
     logistic_probe_accuracy,
     logme,
@@ -39,5 +45,5 @@ __all__ = [
     # feature-based
     "dds", "depth_calibrate", "fit_logistic", "gbc", "h_score", "half_split", "heuristic_score",
     "logistic_probe_accuracy", "logme", "logme_per_class", "nn1_loo_accuracy", "parc", "parc_vectors",
-    "pca_reduce", "rsa",
+    "pca_reduce", "rsa", "nleep", "nleep_terms", "transrate", "shrinkage_h_score", "ledoit_wolf",
 ]
