@@ -23,10 +23,11 @@ RUN_ERRORS = (FloatingPointError,)                            # exit status 1
 # verb -> (module, one-line help). A module provides add_arguments(parser) and main(args).
 VERBS: dict[str, tuple[str, str]] = {
     "score": ("transel_jax.ensembles.cli", "score every candidate ensemble from an .npz of probabilities"),
-    "data": ("transel_jax.data.cli", "list datasets and write preview grids with label overlays"),
+    "data": ("transel_jax.data.cli", "list datasets, check a folder dataset, write preview grids with label overlays"),
     "real": ("transel_jax.data.real.cli", "check or prepare (TFDS array_record) the 17 real datasets from local files"),
     "train": ("transel_jax.train.cli", "train or fine-tune a segmentation model from a config (data-parallel)"),
     "run": ("transel_jax.run.cli", "reproduce the papers' studies end to end from a config, with a report"),
+    "select": ("transel_jax.select.cli", "rank every ensemble of your own pool for your own target; fine-tune the best"),
 }
 
 

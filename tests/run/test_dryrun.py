@@ -100,9 +100,10 @@ def test_tiny_config_plan_exits_0_and_writes_nothing(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_rerun_stage_is_refused(tmp_path):
-    with pytest.raises(ValueError, match=r"rerun: expected stage names among .*got \['nope'\]"):
-        cli.main(["run", "--config", TINY, "--workdir", str(tmp_path / "r"), "--rerun", "nope", "--dry-run"])
+def test_unknown_rerun_stage_is_refused(tmp_path, capsys):
+    code = cli.main(["run", "--config", TINY, "--workdir", str(tmp_path / "r"), "--rerun", "nope", "--dry-run"])
+    assert code == 2
+    assert "rerun: expected stage names among" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -8,8 +8,8 @@ and says what will happen; :func:`select` then
    feature subset of ``feature_pixels`` of them;
 2. runs every pool model once over the sampled training images (softmax and features at the sampled
    pixels, :meth:`PoolModel.probe`), each probe cached by content (:mod:`.probe_cache`): a rerun
-   recomputes nothing and a new model probes only itself; a model is protocol-checked on one image
-   (:func:`validate_model`) before it is probed;
+   recomputes nothing and a new model probes only itself; every model to probe is first
+   protocol-checked on one image (:func:`validate_model`), so a broken model fails before any probe runs;
 3. maps every source into the target label space by EEP (:func:`transel_jax.metrics.eep_stack`) and scores
    every C(N, S) ensemble with the batched engine (:func:`transel_jax.ensembles.score_ensembles`):
    MS-LEEP, E-LEEP, IoU-EEP, SoftIoU-EEP, and BASE when every source knows its (P_s, N_s, C_s). When
@@ -226,12 +226,15 @@ def probe(p: SelectPlan, *, progress: bool = True) -> Probes:
         sampling = probe_cache.sampling_key(probe_cache.target_digest(train), seed=p.seed,
                                             max_per_image=p.max_per_image, feature_pixels=p.feature_pixels)
     probs, feats, probed = [], [], []
+    paths = [None if sampling is None else probe_cache.probe_path(p.cache_dir, m, sampling) for m in p.models]
+    todo = [m for m, path in zip(p.models, paths) if path is None or not os.path.isfile(path)]
     example = np.asarray(train[0]["image"])[None]
-    for m in tqdm(p.models, desc="probe", unit="model", disable=not progress):
-        path = None if sampling is None else probe_cache.probe_path(p.cache_dir, m, sampling)
+    for m in tqdm(todo, desc="check models", unit="model", leave=False, disable=not progress):
+        validate_model(m, example)  # every protocol problem before the first long probe
+        m.release()
+    for m, path in zip(tqdm(p.models, desc="probe", unit="model", disable=not progress), paths):
         hit = probe_cache.load(path)
         if hit is None:
-            validate_model(m, example)
             pr, ft = m.probe(train, sample, batch_size=p.batch_size)
             ft = None if ft is None else np.asarray(ft)[rows]
             probe_cache.store(path, pr, ft)
