@@ -6,6 +6,7 @@ an RDM of n samples is an [n, n] array and compares through its strict upper tri
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from transel_jax.metrics._feature_inputs import TINY, normalize_rows
@@ -50,6 +51,26 @@ def rankdata(x: jnp.ndarray) -> jnp.ndarray:
     last = lax.cummin(jnp.where(ends, position, m - 1), reverse=True)
     dtype = jnp.promote_types(x.dtype, jnp.float32)  # exact ranks up to 2**24 values in float32
     return jnp.zeros(m, dtype).at[order].set((first + last + 2).astype(dtype) / 2)
+
+
+def rankdata_host(x) -> np.ndarray:
+    """:func:`rankdata` on the host with numpy: the same float32 average-tie ranks, bit for bit.
+
+    For concrete inputs on a CPU backend (issue 15 item 5): XLA's CPU sort of the ~2M upper-triangle
+    entries of a 2000-sample RDM takes about 3x as long as numpy's introsort (see
+    benchmarks/feature_metrics.py). In sorted order a tie group spanning positions first..last gets
+    (first + last + 2) / 2, exactly as in the jnp version (ties compare equal, so the unstable sort's
+    order inside a group does not matter; -0.0 ties with 0.0 in both). Returns float32 [m].
+    """
+    x = np.asarray(x)
+    m = x.shape[0]
+    order = np.argsort(x)
+    ordered = x[order]
+    starts = np.concatenate([[0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1])
+    ends = np.concatenate([starts[1:] - 1, [m - 1]])
+    ranks = np.empty(m, np.float32)
+    ranks[order] = np.repeat(((starts + ends + 2) / 2).astype(np.float32), ends - starts + 1)
+    return ranks
 
 
 def pearson(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
