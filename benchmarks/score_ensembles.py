@@ -39,6 +39,31 @@ def synthetic_pool(num_sources: int, num_pixels: int, num_classes: int, seed: in
     return eep, labels
 
 
+def peaked_pool(num_sources: int, num_pixels: int, num_classes: int, seed: int):
+    """Trained-model-like EEP: per source an accuracy a_s in [0.45, 0.9]; at each pixel the source predicts
+    the true class with probability a_s, else another class uniformly; softmax(noise + boost on the
+    predicted class), boost uniform in [3, 7] per pixel."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, num_pixels).astype(np.int32)
+    accuracy = rng.uniform(0.45, 0.9, num_sources)
+    eep = np.empty((num_sources, num_pixels, num_classes), np.float32)
+    rows = np.arange(num_pixels)
+    for s in range(num_sources):
+        wrong = rng.random(num_pixels) >= accuracy[s]
+        other = (labels + rng.integers(1, num_classes, num_pixels)) % num_classes
+        predicted = np.where(wrong, other, labels)
+        logits = rng.standard_normal((num_pixels, num_classes), dtype=np.float32)
+        logits[rows, predicted] += rng.uniform(3.0, 7.0, num_pixels).astype(np.float32)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        eep[s] = logits
+    return eep, labels
+
+
+POOLS = {"random": synthetic_pool, "peaked": peaked_pool}
+
+
 # --- the per-ensemble numpy loop (the baseline the engine must beat) ---------------------------------
 
 # The LEEP-type loops get q[s, i] = p_s(y_i | x_i) precomputed once ([N, n]), as a careful numpy user

@@ -6,15 +6,15 @@ source s and pixel i, its K largest EEP values ``top_v[s, k, i]`` with their cla
 the (K+1)-th largest value ``bound[s, i]`` (every class outside the list has p_s(c | x_i) <= bound) and
 the true-class value ``q[s, i] = p_s(y | x_i)``.
 
-For an ensemble with members m_0..m_{S-1} and each class c in some member's list:
-  L(c) = sum_j (p_{m_j}(c) if c is in m_j's list else 0)          a lower bound of x_c = S * p_ens(c)
-  U(c) = sum_j (p_{m_j}(c) if c is in m_j's list else bound_{m_j}) an upper bound of x_c
-and every class in no list has x_c <= sum_j bound_{m_j}. With c* the first candidate of largest L, the
-pixel is *certified* when L(c*) - tol > U(c) for every other listed class and L(c*) - tol > sum_j bound.
-``tol = 4 S^2 2^-23`` exceeds twice the float32 rounding of a sum of S values in [0, 1], so a certified
-c* is the unique class of largest float32 x_c = p_{m_0}(c) + p_{m_1}(c) + ... (the dense pass's value):
-no tie, the same argmax. q is the same float32 sum of the members' true-class values times 1/S as in the
-dense pass, so a certified pixel contributes exactly what the dense pass would give it.
+For an ensemble with members m_0..m_{S-1}, the candidates are the classes in the members' lists; for
+each, the exact float32 sum x_c = p_{m_0}(c) + p_{m_1}(c) + ... (members in order: the dense pass's
+value, bit for bit) is read from the chunk at that class only (S lookups per candidate instead of a pass
+over C). Every class in no list has x_c <= sum_j bound_{m_j}. The pixel is *certified* when the largest
+candidate x* is attained by one class only and x* - tol > sum_j bound_{m_j}; ``tol = 4 S^2 2^-23``
+exceeds twice the float32 rounding of a sum of S values in [0, 1], so no unlisted class can reach or tie
+x* in float32 either. A certified pixel's argmax is then the dense pass's unique argmax, and q is the same
+float32 sum of the members' true-class values times 1/S, so it contributes exactly what the dense pass
+would give it.
 
 Uncertified pixels (flat rows, near-ties, exact ties) are returned as 32-pixel bit masks per ensemble;
 the scorer sends those (ensemble, block) pairs to ``dense_block_stats``, which is the dense pass
@@ -52,54 +52,50 @@ def prepare(chunk_nmc, label, top: int):
             jnp.transpose(values, (0, 2, 1)), bound, q)
 
 
-def pruned_chunk_stats(top_c, top_v, bound, q_rows, label, weights, ensembles, *, num_classes: int,
-                       batch: int = 1):
+def pruned_chunk_stats(eep_chunk, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1):
     """Statistics of the certified pixels of every ensemble on one single-class chunk.
 
-    Returns (true [E, 5] as ``kernels.TRUE_FIELDS`` over certified pixels, except log q, summed over every
-    real pixel; pred_wrong [E, C] and spread_wrong [E, C]: counts and sums of 1 - q of certified wrong
-    pixels by predicted class (certified correct pixels are the true column's r); bits uint32 [E, m/32]:
-    the uncertified real pixels).
+    eep_chunk float32 [N, C, m] (the dense chunk, read at the candidate classes only), the lists of
+    ``prepare``, label int32 scalar, weights [m], ensembles int32 [E, S]. Returns (true [E, 5] as
+    ``kernels.TRUE_FIELDS`` over certified pixels, except log q, summed over every real pixel;
+    pred_wrong [E, C] and spread_wrong [E, C]: counts and sums of 1 - q of certified wrong pixels by
+    predicted class (certified correct pixels are the true column's r); bits uint32 [E, m/32]: the
+    uncertified real pixels).
     """
     size = ensembles.shape[1]
     lists = top_c.shape[1]
+    num_classes = eep_chunk.shape[1]
     tol = jnp.float32(tolerance(size))
+    flat = eep_chunk.reshape(-1)  # one 1-d gather per lookup, no copy of a member's [C, m] rows
 
     def one(members):
-        c = [[lax.dynamic_index_in_dim(top_c, members[j], 0, keepdims=False)[k] for k in range(lists)]
-             for j in range(size)]
-        v = [[lax.dynamic_index_in_dim(top_v, members[j], 0, keepdims=False)[k] for k in range(lists)]
-             for j in range(size)]
-        b = [lax.dynamic_index_in_dim(bound, members[j], 0, keepdims=False) for j in range(size)]
+        pixel = jnp.arange(flat.shape[0] // (eep_chunk.shape[0] * num_classes), dtype=jnp.int32)
+        tc = [lax.dynamic_index_in_dim(top_c, members[j], 0, keepdims=False) for j in range(size)]
+        tv = [lax.dynamic_index_in_dim(top_v, members[j], 0, keepdims=False) for j in range(size)]
+        best_c = best_x = None
         cands = []
         for j in range(size):
             for k in range(lists):
-                lo, hi = v[j][k], v[j][k]
-                for j2 in range(size):
-                    if j2 == j:
-                        continue
-                    val = jnp.zeros_like(lo)
-                    found = jnp.zeros(lo.shape, bool)
-                    for k2 in range(lists):
-                        match = c[j2][k2] == c[j][k]
-                        val = jnp.where(match, v[j2][k2], val)
-                        found = found | match
-                    lo = lo + val
-                    hi = hi + jnp.where(found, val, b[j2])
-                cands.append((c[j][k], lo, hi))
-        best_c, best_lo = cands[0][0], cands[0][1]
-        for cls, lo, _ in cands[1:]:
-            better = lo > best_lo
-            best_c, best_lo = jnp.where(better, cls, best_c), jnp.where(better, lo, best_lo)
-        rival = b[0]
+                cls = tc[j][k]
+                x = None
+                for j2 in range(size):  # the exact float32 sum, in member order, as in the dense pass
+                    val = tv[j][k] if j2 == j else flat[(members[j2] * num_classes + cls) * pixel.shape[0] + pixel]
+                    x = val if x is None else x + val
+                cands.append((cls, x))
+                if best_c is None:
+                    best_c, best_x = cls, x
+                else:
+                    better = x > best_x
+                    best_c, best_x = jnp.where(better, cls, best_c), jnp.where(better, x, best_x)
+        tied = jnp.zeros(best_x.shape, bool)
+        for cls, x in cands:
+            tied = tied | ((x == best_x) & (cls != best_c))
+        rival = lax.dynamic_index_in_dim(bound, members[0], 0, keepdims=False)
         for j in range(1, size):
-            rival = rival + b[j]
-        for cls, _, hi in cands:
-            rival = jnp.maximum(rival, jnp.where(cls == best_c, -1.0, hi))
+            rival = rival + lax.dynamic_index_in_dim(bound, members[j], 0, keepdims=False)
         real = weights > 0
-        cert = (best_lo - tol > rival) & real
-        xy = _member_sum(q_rows, members)
-        qq = xy * (1.0 / size)
+        cert = (best_x - tol > rival) & ~tied & real
+        qq = _member_sum(q_rows, members) * (1.0 / size)
         miss = 1.0 - qq
         right = cert & (best_c == label)
         wrong = cert & (best_c != label)

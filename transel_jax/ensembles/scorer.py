@@ -45,7 +45,13 @@ from transel_jax.metrics.eep import EPS
 ENSEMBLE_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base")
 DEFAULT_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
 _IOU_METRICS = ("iou_eep", "soft_iou_eep")
-TOP_K = 2  # per-source list length of the pruned pass (benchmarks/pruned_k.py)
+# per-source list length of the pruned pass, by measurement (peaked inputs, C = 20, shared 2-core CPU):
+# K = 1: kernel ~36 ns per (ensemble, pixel), 0.05% of pixels uncertified; K = 2: ~110 ns, 0.002%
+TOP_K = 1
+# "auto" uses the pruned pass from this many classes on: its kernel costs about the same per (ensemble,
+# pixel) whatever C (S^2 K lookups, a histogram scatter), the dense pass grows with C; on the 2-core
+# CPU the two cross near C = 60 (benchmarks/score_ensembles.py --pool peaked --C ...).
+PRUNED_MIN_CLASSES = 64
 # a chunk whose share of uncertified 32-pixel blocks exceeds this sends the next chunk to the dense pass
 DENSE_SWITCH = 0.35
 _PROBE_EVERY = 8  # while on the dense pass, try the pruned pass again every this many chunks
@@ -219,8 +225,9 @@ def score_ensembles(
         expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
         jax is imported) to use every core; without it a warning says so once.
       progress: show a progress bar over pixel chunks.
-      iou_pass: "auto" (pruned pass, switching to the dense pass on chunks where most pixels cannot be
-        certified, e.g. flat inputs), "pruned" or "dense". All three give the same statistics.
+      iou_pass: "auto" (the pruned pass from PRUNED_MIN_CLASSES classes on, switching to the dense pass
+        on chunks where most pixels cannot be certified, e.g. flat inputs; the dense pass below), "pruned"
+        or "dense". All three give the same statistics (same argmaxes, same tie rule, same q).
       top_k: K, the per-source list length of the pruned pass.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
@@ -389,9 +396,10 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     acc = _Accumulator(num_ens, num_classes, labels)
     members_dev = _split_ensembles(members, mesh, plan.batch)
     dense_kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
-    pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 7, num_classes=num_classes,
-                                    batch=plan.batch)
+    pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=plan.batch)
     prepare = pruned.replicated_prepare(mesh, top_k)
+    if iou_pass == "auto" and num_classes < PRUNED_MIN_CLASSES:
+        iou_pass = "dense"
     use_pruned, since_probe = iou_pass != "dense", 0
 
     def finish(pending):
@@ -422,7 +430,7 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
         if use_pruned:
             dense, top_c, top_v, bound, q = prepare(_replicate(host, mesh), cls_dev, top_k)
             pending = ("pruned", cls, weights, dense,
-                       pruned_kernel(top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
+                       pruned_kernel(dense, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         else:
             dense = _replicate(np.ascontiguousarray(host.transpose(0, 2, 1)), mesh)
             pending = ("dense", cls, weights, dense, dense_kernel(dense, cls_dev, w_dev, members_dev))

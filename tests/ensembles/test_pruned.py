@@ -1,0 +1,65 @@
+"""The pruned IoU pass gives the dense pass's statistics exactly: random, flat, peaked inputs and ties."""
+import numpy as np
+import pytest
+
+from transel_jax.ensembles import score_ensembles, scorer
+
+N, n, C = 6, 200, 5
+
+
+def _pool(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, C, n)
+    if kind == "random":
+        eep = rng.dirichlet(np.ones(C), size=(N, n))
+    elif kind == "flat":  # near-uniform rows: almost nothing can be certified
+        eep = np.full((N, n, C), 1.0 / C) + rng.normal(0, 1e-6, (N, n, C))
+    elif kind in ("peaked", "mixed"):  # trained-model-like: the predicted class boosted by 3-7
+        logits = rng.standard_normal((N, n, C))
+        hit = rng.random((N, n)) < 0.7
+        pred = np.where(hit, labels, rng.integers(0, C, (N, n)))
+        np.put_along_axis(logits, pred[..., None], rng.uniform(3, 7, (N, n, 1)), axis=2)
+        eep = np.exp(logits)
+        if kind == "mixed":  # a fifth of the pixels near-uniform in every source
+            flat = rng.random(n) < 0.2
+            eep[:, flat] = 1.0 + rng.normal(0, 1e-6, (N, int(flat.sum()), C))
+    else:  # "ties": one-hot members that disagree, and duplicated sources
+        eep = np.eye(C)[rng.integers(0, C, (N, n))]
+        eep[3] = eep[0]
+    eep = eep / eep.sum(-1, keepdims=True)
+    return eep.astype(np.float32), labels
+
+
+@pytest.mark.parametrize("kind", ["random", "flat", "peaked", "mixed", "ties"])
+@pytest.mark.parametrize("top_k", [1, 2])
+def test_pruned_equals_dense(kind, top_k, monkeypatch):
+    eep, labels = _pool(kind)
+    blocks = []
+    original = scorer._dense_blocks
+
+    def spy(chunk, cls, weights, members, rows, *args):
+        blocks.append(rows.size)
+        return original(chunk, cls, weights, members, rows, *args)
+
+    monkeypatch.setattr(scorer, "_dense_blocks", spy)
+    kw = dict(progress=False, pixel_chunk=64)
+    dense = score_ensembles(eep, labels, 3, iou_pass="dense", **kw)
+    pruned = score_ensembles(eep, labels, 3, iou_pass="pruned", top_k=top_k, **kw)
+    for name in dense.metrics:
+        np.testing.assert_allclose(pruned.scores[name], dense.scores[name], rtol=1e-6, atol=2e-6, err_msg=name)
+    total_blocks = len(dense) * sum(-(-c // 32) for c in np.bincount(labels))
+    sent = sum(blocks)
+    if kind == "peaked":  # (almost) every pixel certified: few or no blocks go to the dense fallback
+        assert sent < 0.05 * total_blocks
+    if kind == "mixed":  # both paths contribute
+        assert 0.05 * total_blocks < sent < 0.95 * total_blocks
+    if kind in ("flat", "ties"):  # near-ties and exact ties are never certified
+        assert sent > 0.5 * total_blocks
+
+
+def test_pruned_hard_counts_are_identical():
+    """IoU-EEP from integer counts: pruned and dense agree to the last bit of the final score."""
+    eep, labels = _pool("peaked", seed=3)
+    a = score_ensembles(eep, labels, 2, metrics="iou_eep", iou_pass="dense", progress=False)
+    b = score_ensembles(eep, labels, 2, metrics="iou_eep", iou_pass="pruned", progress=False)
+    np.testing.assert_array_equal(a.scores["iou_eep"], b.scores["iou_eep"])
