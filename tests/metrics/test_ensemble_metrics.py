@@ -113,3 +113,19 @@ def test_bad_input(mutate, match):
     for fn in FUNCS.values():
         with pytest.raises(ValueError, match=match):
             fn(m, y)
+
+
+@pytest.mark.parametrize("c", [8, 13, 14, 16])
+def test_one_tie_rule_with_the_batched_engine_on_near_uniform_rows(c):
+    """Near-uniform rows (noise 1e-6): the single-ensemble functions and the batched engine decide every
+    near-tie the same way (on the members' float32 sum), so they agree on every ensemble."""
+    from transel_jax.ensembles import score_ensembles
+
+    rng = np.random.default_rng(c)
+    eep = (np.full((7, 13, c), 1.0 / c) + rng.normal(0, 1e-6, (7, 13, c))).astype(np.float32)
+    eep /= eep.sum(-1, keepdims=True)
+    labels = rng.integers(0, c, 13)
+    result = score_ensembles(eep, labels, 3, metrics=("iou_eep", "soft_iou_eep", "e_leep"), progress=False)
+    for row, members in enumerate(result.ensembles):
+        for name, fn in (("iou_eep", iou_eep), ("soft_iou_eep", soft_iou_eep), ("e_leep", e_leep)):
+            assert result.scores[name][row] == pytest.approx(float(fn(eep[members], labels)), abs=1e-6), (name, members)

@@ -155,7 +155,8 @@ def load_npz(path: str, dataset_labels: bool, eep_path: str | None = None):
 def main(args) -> int:
     use_every_core()
     from transel_jax import checks
-    from transel_jax.ensembles.scorer import DEFAULT_METRICS, ENSEMBLE_METRICS, score_ensembles
+    from transel_jax.ensembles import scorer
+    from transel_jax.ensembles.scorer import DEFAULT_METRICS, ENSEMBLE_METRICS, check_base_terms
     from transel_jax.provenance import file_sha256, provenance
 
     checks.check_positive_int(args.memory_budget_mb, "--memory-budget-mb")
@@ -170,9 +171,11 @@ def main(args) -> int:
     eep, labels, names, base = load_npz(args.input, args.dataset_labels, args.eep)
     if args.metrics is None:
         metrics = DEFAULT_METRICS + (("base",) if base is not None else ())
+    if "base" in metrics:
+        base = check_base_terms(base, int(eep.shape[0]))
     if args.rank_by not in metrics:
         raise ValueError(f"--rank-by: expected one of the scored metrics {list(metrics)}, got {args.rank_by!r}")
-    result = score_ensembles(eep, labels, args.size, metrics=metrics, base_terms=base, source_names=names,
+    result = scorer.score_ensembles(eep, labels, args.size, metrics=metrics, base_terms=base, source_names=names,
                              memory_budget=args.memory_budget_mb << 20, progress=not args.no_progress)
     shape = tuple(eep.shape)
     result.to_csv(args.out, rank_by=args.rank_by, provenance=provenance(

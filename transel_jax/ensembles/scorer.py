@@ -145,7 +145,8 @@ def _check_optional_positive(value, name: str):
         checks.check_positive_int(value, name)
 
 
-def _check_base_terms(base_terms, num_sources: int) -> np.ndarray:
+def check_base_terms(base_terms, num_sources: int) -> np.ndarray:
+    """float64 [N] per-source BASE terms: numeric, finite and non-negative, else TypeError/ValueError."""
     if base_terms is None:
         raise ValueError("base_terms: expected float [N] per-source P*N*C terms for metric 'base', got None")
     terms = np.asarray(base_terms)
@@ -259,7 +260,7 @@ def score_ensembles(
     members = _resolve_ensembles(num_sources, size, ensembles)
     if source_names is not None and len(source_names) != num_sources:
         raise ValueError(f"source_names: expected {num_sources} names (one per source), got {len(source_names)}")
-    terms = _check_base_terms(base_terms, num_sources) if "base" in metrics else None
+    terms = check_base_terms(base_terms, num_sources) if "base" in metrics else None
     validate_each_chunk = not (isinstance(source, ArraySource) and source.in_memory)
     if not validate_each_chunk:
         _validate_in_blocks(source)
