@@ -7,10 +7,13 @@ Layout of an exported ensemble ``DIR``::
     DIR/head.npz               the head's ``weight`` and ``bias`` float32 [S, C] (000 Sec. 5.1)
     DIR/members/<i>/           member i's fine-tuned checkpoint (a ``transel train`` checkpoints folder)
 
+``predict`` gives float32 [B, H, W, C] probabilities (channel c = label c + 1), ``predict_labels`` int32
+[B, H, W] labels in 1..C.
+
 >>> from transel_jax.transfer.ensemble_export import load_ensemble   # doctest: +SKIP
 >>> ens = load_ensemble("sel/ensemble")                              # doctest: +SKIP
->>> probs = ens.predict(images_uint8)        # float32 [B, H, W, C], channel c = label c + 1
->>> labels = ens.predict_labels(images_uint8)  # int32 [B, H, W] in 1..C
+>>> probs = ens.predict(images_uint8)        # doctest: +SKIP
+>>> labels = ens.predict_labels(images_uint8)  # doctest: +SKIP
 """
 from __future__ import annotations
 
