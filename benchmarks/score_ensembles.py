@@ -117,6 +117,8 @@ def main() -> None:
     parser.add_argument("--loop-sample", type=int, default=100, help="ensembles timed in the numpy loop")
     parser.add_argument("--memory-budget-mb", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pool", choices=sorted(POOLS), default="random",
+                        help="random: the original synthetic inputs; peaked: trained-model-like (see peaked_pool)")
     parser.add_argument("--cpu-devices", type=int, default=os.cpu_count(),
                         help="XLA host devices to shard ensembles over when running on CPU (default: cores)")
     args = parser.parse_args()
@@ -133,8 +135,8 @@ def main() -> None:
           f"devices: {len(jax.devices())} x {jax.devices()[0].device_kind} ({jax.default_backend()}); "
           f"versions: {versions()}")
     t0 = time.perf_counter()
-    eep, labels = synthetic_pool(args.N, args.n, args.C, args.seed)
-    print(f"inputs: eep {eep.nbytes / 2**20:,.0f} MiB generated in {time.perf_counter() - t0:.1f} s (seed {args.seed})")
+    eep, labels = POOLS[args.pool](args.N, args.n, args.C, args.seed)
+    print(f"inputs ({args.pool}): eep {eep.nbytes / 2**20:,.0f} MiB generated in {time.perf_counter() - t0:.1f} s (seed {args.seed})")
     ensembles = all_ensembles(args.N, args.S)
     sample = ensembles[np.random.default_rng(args.seed).choice(num_ens, min(args.loop_sample, num_ens), replace=False)]
 

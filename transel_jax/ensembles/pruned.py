@@ -38,7 +38,7 @@ def tolerance(size: int) -> float:
 
 def prepare(chunk_nmc, label, top: int):
     """Per-source top-K lists of a chunk [N, m, C] (float32): (dense [N, C, m], top_c int32 [N, K, m],
-    top_v [N, K, m], bound [N, m], q [N, m])."""
+    top_v [N, K, m], bound [N, m], q [N, m], the chunk itself [N, m, C])."""
     num_classes = chunk_nmc.shape[-1]
     k = min(top + 1, num_classes)
     values, classes = lax.top_k(chunk_nmc, k)  # [N, m, k]
@@ -49,13 +49,14 @@ def prepare(chunk_nmc, label, top: int):
         bound = jnp.zeros(values.shape[:-1], values.dtype)
     q = lax.dynamic_index_in_dim(chunk_nmc, label, axis=2, keepdims=False)
     return (jnp.transpose(chunk_nmc, (0, 2, 1)), jnp.transpose(classes, (0, 2, 1)).astype(jnp.int32),
-            jnp.transpose(values, (0, 2, 1)), bound, q)
+            jnp.transpose(values, (0, 2, 1)), bound, q, chunk_nmc)
 
 
-def pruned_chunk_stats(eep_chunk, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1):
+def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1):
     """Statistics of the certified pixels of every ensemble on one single-class chunk.
 
-    eep_chunk float32 [N, C, m] (the dense chunk, read at the candidate classes only), the lists of
+    pixel_major float32 [N, m, C] (the chunk, read at the candidate classes only: a pixel's C values
+    share a cache line or two, so the lookups stream through each member's [m, C] block), the lists of
     ``prepare``, label int32 scalar, weights [m], ensembles int32 [E, S]. Returns (true [E, 5] as
     ``kernels.TRUE_FIELDS`` over certified pixels, except log q, summed over every real pixel;
     pred_wrong [E, C] and spread_wrong [E, C]: counts and sums of 1 - q of certified wrong pixels by
@@ -64,12 +65,12 @@ def pruned_chunk_stats(eep_chunk, top_c, top_v, bound, q_rows, label, weights, e
     """
     size = ensembles.shape[1]
     lists = top_c.shape[1]
-    num_classes = eep_chunk.shape[1]
+    num_pixels, num_classes = pixel_major.shape[1:]
     tol = jnp.float32(tolerance(size))
-    flat = eep_chunk.reshape(-1)  # one 1-d gather per lookup, no copy of a member's [C, m] rows
+    flat = pixel_major.reshape(-1)  # one 1-d gather per lookup, no copy of a member's rows
 
     def one(members):
-        pixel = jnp.arange(flat.shape[0] // (eep_chunk.shape[0] * num_classes), dtype=jnp.int32)
+        pixel = jnp.arange(num_pixels, dtype=jnp.int32)
         tc = [lax.dynamic_index_in_dim(top_c, members[j], 0, keepdims=False) for j in range(size)]
         tv = [lax.dynamic_index_in_dim(top_v, members[j], 0, keepdims=False) for j in range(size)]
         best_c = best_x = None
@@ -79,7 +80,7 @@ def pruned_chunk_stats(eep_chunk, top_c, top_v, bound, q_rows, label, weights, e
                 cls = tc[j][k]
                 x = None
                 for j2 in range(size):  # the exact float32 sum, in member order, as in the dense pass
-                    val = tv[j][k] if j2 == j else flat[(members[j2] * num_classes + cls) * pixel.shape[0] + pixel]
+                    val = tv[j][k] if j2 == j else flat[(members[j2] * num_pixels + pixel) * num_classes + cls]
                     x = val if x is None else x + val
                 cands.append((cls, x))
                 if best_c is None:
@@ -141,4 +142,4 @@ def replicated_prepare(mesh, top: int):
     from jax.sharding import PartitionSpec as P
 
     rep = NamedSharding(mesh, P())
-    return jax.jit(prepare, static_argnums=2, out_shardings=(rep,) * 5)
+    return jax.jit(prepare, static_argnums=2, out_shardings=(rep,) * 6)

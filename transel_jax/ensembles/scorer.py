@@ -49,9 +49,10 @@ _IOU_METRICS = ("iou_eep", "soft_iou_eep")
 # K = 1: kernel ~36 ns per (ensemble, pixel), 0.05% of pixels uncertified; K = 2: ~110 ns, 0.002%
 TOP_K = 1
 # "auto" uses the pruned pass from this many classes on: its kernel costs about the same per (ensemble,
-# pixel) whatever C (S^2 K lookups, a histogram scatter), the dense pass grows with C; on the 2-core
-# CPU the two cross near C = 60 (benchmarks/score_ensembles.py --pool peaked --C ...).
-PRUNED_MIN_CLASSES = 64
+# pixel) whatever C (S^2 K lookups, a histogram scatter), the dense pass grows with C. Measured per
+# (ensemble, pixel) on the shared 2-core CPU, peaked inputs, 1024-pixel chunks: C = 20: pruned 22 ns,
+# dense 14 ns; C = 40: 26 vs 33; C = 134: 31 vs 96.
+PRUNED_MIN_CLASSES = 32
 # a chunk whose share of uncertified 32-pixel blocks exceeds this sends the next chunk to the dense pass
 DENSE_SWITCH = 0.35
 _PROBE_EVERY = 8  # while on the dense pass, try the pruned pass again every this many chunks
@@ -429,9 +430,9 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
         log_sums += np.log(np.maximum(host[:, weights > 0, cls].astype(np.float64), EPS)).sum(axis=1)
         cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
         if use_pruned:
-            dense, top_c, top_v, bound, q = prepare(_replicate(host, mesh), cls_dev, top_k)
+            dense, top_c, top_v, bound, q, pixel_major = prepare(_replicate(host, mesh), cls_dev, top_k)
             pending = ("pruned", cls, weights, dense,
-                       pruned_kernel(dense, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
+                       pruned_kernel(pixel_major, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         else:
             dense = _replicate(np.ascontiguousarray(host.transpose(0, 2, 1)), mesh)
             pending = ("dense", cls, weights, dense, dense_kernel(dense, cls_dev, w_dev, members_dev))

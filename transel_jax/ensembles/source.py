@@ -19,6 +19,7 @@ per chunk.
 """
 from __future__ import annotations
 
+import mmap
 import os
 from typing import Protocol, runtime_checkable
 
@@ -48,8 +49,27 @@ class ArraySource:
     def read(self, pixels: np.ndarray) -> np.ndarray:
         pixels = np.asarray(pixels)
         if pixels.size and pixels[-1] - pixels[0] + 1 == pixels.size and np.all(np.diff(pixels) == 1):
-            return np.asarray(self.array[:, int(pixels[0]):int(pixels[-1]) + 1, :])  # a slice: sequential reads
-        return np.asarray(self.array[:, pixels, :])
+            out = np.array(self.array[:, int(pixels[0]):int(pixels[-1]) + 1, :])  # a slice: sequential reads
+        else:
+            out = np.asarray(self.array[:, pixels, :])
+        if not self.in_memory:
+            self._release(out.nbytes)
+        return out
+
+    _since_release = 0
+
+    def _release(self, nbytes: int, every: int = 256 << 20) -> None:
+        """Unmap the pages read so far every ``every`` bytes (madvise DONTNEED): the file stays in the page
+        cache, but the process's resident memory does not grow with the file."""
+        self._since_release += nbytes
+        if self._since_release < every:
+            return
+        self._since_release = 0
+        base = self.array
+        while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+            base._mmap.madvise(mmap.MADV_DONTNEED)
 
 
 def _is_memmap_view(array) -> bool:
