@@ -87,6 +87,9 @@ def test_seeded_and_deterministic_and_jittable():
     assert np.array_equal(np.asarray(a["posteriors"]), np.asarray(b["posteriors"]))  # same seed, same bytes
     other = nleep_terms(feats, labels, C, num_components=4, seed=8)
     assert not np.array_equal(np.asarray(a["posteriors"]), np.asarray(other["posteriors"]))
+    for scale in (1e-30, 3.7e-11, 2.2e17, 1e30):  # issue 12 item 9: any finite magnitude, same score
+        scaled = nleep_terms((feats * np.float32(scale)).astype(np.float32), labels, C, num_components=4, seed=7)
+        np.testing.assert_allclose(float(scaled["score"]), float(a["score"]), atol=1e-4)
     # Under jit k is chosen inside: the extra dimensions are masked and the score is unchanged.
     jitted = jax.jit(lambda f, y: nleep(f, y, C, num_components=4, seed=7, max_dims=D))(feats, labels)
     np.testing.assert_allclose(float(jitted), float(a["score"]), atol=1e-5)

@@ -39,7 +39,10 @@ def check_float32_range(x, name: str) -> None:
     wide = np.dtype(x.dtype).itemsize > 4
     if wide and jax.config.read("jax_enable_x64"):
         return
-    biggest = float(np.max(np.abs(np.asarray(x))))
+    if isinstance(x, jax.Array):  # on its device: one scalar comes back (XLA flushes subnormals to 0)
+        biggest = float(jnp.max(jnp.abs(x)))
+    else:
+        biggest = float(np.max(np.abs(np.asarray(x))))
     if (wide and biggest > FLOAT32_MAX) or 0 < biggest < FLOAT32_TINY:
         raise ValueError(
             f"{name}: expected magnitudes within float32's normal range [{FLOAT32_TINY:.3g}, {FLOAT32_MAX:.3g}] "

@@ -65,9 +65,8 @@ def leep_from_posteriors(posteriors, labels, num_classes: int):
     jax.jit,
     static_argnames=("num_classes", "num_components", "dims", "mask_by_variance", "covariance"),
 )
-def _nleep(feats, labels, key, num_classes, num_components, dims, mask_by_variance, variance_kept, covariance,
-           num_iters, tol, reg):
-    x, eigval, eigvec = _spectrum(feats)
+def _nleep(x, eigval, eigvec, labels, key, num_classes, num_components, dims, mask_by_variance, variance_kept,
+           covariance, num_iters, tol, reg):
     lam = eigval[:dims]
     if mask_by_variance:  # traced inputs: k chosen inside, dimensions beyond it masked
         before = jnp.concatenate([jnp.zeros(1, lam.dtype), jnp.cumsum(lam)[:-1]])
@@ -102,11 +101,12 @@ def nleep_terms(feats, labels, num_classes: int, *, num_components: int | None =
     key = _as_key(seed)
     feats, labels = jnp.asarray(feats), jnp.asarray(labels)
     traced = checks.is_traced(feats)
+    spectrum = _spectrum(feats)
     if traced:
         dims = cap
     else:  # concrete: choose k on the host so the mixture runs on exactly k dimensions
-        dims = min(kept_dims(_spectrum(feats)[1], float(variance_kept)), cap)
-    score, fit = _nleep(feats, labels, key, num_classes, num_components, dims, traced, float(variance_kept),
+        dims = min(kept_dims(spectrum[1], float(variance_kept)), cap)
+    score, fit = _nleep(*spectrum, labels, key, num_classes, num_components, dims, traced, float(variance_kept),
                         covariance, num_iters, float(tol), float(reg_covar))
     return {"score": score, "dims": dims, **{k: fit[k] for k in ("posteriors", "weights", "means", "covariances",
                                                                     "log_likelihood", "iterations")}}
