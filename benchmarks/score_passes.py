@@ -10,6 +10,14 @@ difference from the dense pass. CPU: one XLA device per core (set before jax is 
 """
 from __future__ import annotations
 
+import os
+import sys
+
+# benchmarks/select.py (another script) would shadow the standard library's `select` module, which
+# numpy and jax import: drop this folder from the import path before importing anything else.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
 import argparse
 import os
 import statistics
@@ -33,10 +41,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                + f" --xla_force_host_platform_device_count={args.cpu_devices}")
-    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+    import importlib.util
+
     import jax
 
-    from score_ensembles import POOLS
+    spec = importlib.util.spec_from_file_location("score_ensembles", os.path.join(_HERE, "score_ensembles.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    POOLS = bench.POOLS
     from transel_jax.ensembles import score_ensembles
 
     metrics = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")

@@ -1,0 +1,111 @@
+"""Benchmark: all ensembles of a paper-scale pool scored from a float16 memory map on disk.
+
+Default case: N=64 sources (41,664 ensembles of 3), n=1,000,000 pixels, C=134 classes (a COCO/ADE20K-sized
+target): a 17 GiB float16 [N, n, C] file, more than the memory this machine can spare. The file is
+written once (source by source, pixel blocks of 100k, trained-model-like peaked predictions, pixels
+sorted by label: the layout that streams well) and reused; pass --path to choose where.
+
+Prints the wall time of all four metrics in one call, the time spent reading the file (inside the
+chunk reads), the peak resident memory of the process, and the pass the engine chose.
+
+    python benchmarks/score_memmap.py                        # N=64 n=1M C=134 (many minutes on a CPU)
+    python benchmarks/score_memmap.py --n 100000 --N 16      # a quick look
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+# benchmarks/select.py (another script) would shadow the standard library's `select` module, which
+# numpy and jax import: drop this folder from the import path before importing anything else.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import argparse
+import os
+import resource
+import time
+
+import numpy as np
+
+
+def write_pool(path: str, num_sources: int, num_pixels: int, num_classes: int, seed: int, block: int = 100_000):
+    """Peaked trained-model-like float16 EEP [N, n, C] written block by block; labels sorted, saved beside."""
+    rng = np.random.default_rng(seed)
+    labels = np.sort(rng.integers(0, num_classes, num_pixels)).astype(np.int32)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(num_sources, num_pixels, num_classes))
+    accuracy = rng.uniform(0.45, 0.9, num_sources)
+    for s in range(num_sources):
+        for start in range(0, num_pixels, block):
+            y = labels[start:start + block]
+            m = y.size
+            wrong = rng.random(m) >= accuracy[s]
+            predicted = np.where(wrong, (y + rng.integers(1, num_classes, m)) % num_classes, y)
+            logits = rng.standard_normal((m, num_classes), dtype=np.float32)
+            logits[np.arange(m), predicted] += rng.uniform(3.0, 7.0, m).astype(np.float32)
+            logits -= logits.max(axis=1, keepdims=True)
+            np.exp(logits, out=logits)
+            logits /= logits.sum(axis=1, keepdims=True)
+            out[s, start:start + m] = logits
+    out.flush()
+    del out
+    np.save(path + ".labels.npy", labels)
+
+
+class Timed:
+    """The engine's own memmap source, timing its reads."""
+
+    def __init__(self, source):
+        self.source, self.shape, self.dtype, self.seconds, self.bytes = source, source.shape, source.dtype, 0.0, 0
+
+    def read(self, pixels):
+        start = time.perf_counter()
+        out = self.source.read(pixels)
+        self.seconds += time.perf_counter() - start
+        self.bytes += out.nbytes
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--N", type=int, default=64)
+    parser.add_argument("--S", type=int, default=3)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--C", type=int, default=134)
+    parser.add_argument("--path", default=None, help="float16 .npy to write/reuse (default /tmp/eep_N_n_C.npy)")
+    parser.add_argument("--metrics", default="ms_leep,e_leep,iou_eep,soft_iou_eep")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                               + f" --xla_force_host_platform_device_count={args.cpu_devices}")
+    path = args.path or f"/tmp/eep_{args.N}_{args.n}_{args.C}.npy"
+    if not os.path.exists(path + ".labels.npy"):
+        start = time.perf_counter()
+        write_pool(path, args.N, args.n, args.C, args.seed)
+        print(f"wrote {path} ({os.path.getsize(path) / 2**30:.1f} GiB) in {time.perf_counter() - start:.0f} s", flush=True)
+    import jax
+
+    from transel_jax.ensembles import score_ensembles
+    from transel_jax.ensembles import scorer
+    from transel_jax.ensembles.source import as_source
+
+    labels = np.load(path + ".labels.npy")
+    source = Timed(as_source(path))
+    metrics = tuple(args.metrics.split(","))
+    print(f"case: N={args.N} S={args.S} n={args.n:,} C={args.C} from {path} (float16 memmap, "
+          f"{os.path.getsize(path) / 2**30:.1f} GiB); {len(jax.devices())} x {jax.devices()[0].device_kind}; "
+          f"auto pass: {'pruned' if args.C >= scorer.PRUNED_MIN_CLASSES else 'dense'}", flush=True)
+    start = time.perf_counter()
+    result = score_ensembles(source, labels, args.S, metrics=metrics, progress=True)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"| metrics | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")
+    print("|---|---|---|---|---|")
+    print(f"| {', '.join(metrics)} | {wall:.0f} | {source.seconds:.0f} | {source.bytes / 2**30:.1f} | {peak:.2f} |")
+    best = result.best(metrics[-1])
+    print(f"best by {metrics[-1]}: {best.tolist()}")
+
+
+if __name__ == "__main__":
+    main()
