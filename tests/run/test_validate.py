@@ -12,7 +12,7 @@ CONFIGS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "configs")
 
 
 @pytest.mark.parametrize("path", [os.path.join(CONFIGS, "demo.py"), os.path.join(CONFIGS, "paper.py"),
-                                  os.path.join(HERE, "tiny_config.py")])
+                                  os.path.join(CONFIGS, "study.py"), os.path.join(HERE, "tiny_config.py")])
 def test_shipped_configs_have_no_problem(path):
     assert validate.problems(load_config(path)) == []
 
@@ -36,7 +36,7 @@ BAD = [
     ("targets.schedule=cosine", "config.targets.schedule: expected one of ['poly', 'step'], got 'cosine'"),
     ("targets.warmup_steps=60", "config.targets.warmup_steps: expected fewer than targets.steps = 60"),
     ("pool.inits=('generic', 'imagenet')", "config.pool.inits: expected one of"),
-    ("probe.ensemble_size=13", "config.probe.ensemble_size: expected at most the 12 pool candidates, got 13"),
+    ("probe.ensemble_size=13", "config.probe.ensemble_size: expected at most the 12 pool candidates of each target, got 13"),
     ("probe.ensemble_size=0", "config.probe.ensemble_size: expected an integer >= 1, got 0"),
     ("probe.seeds=()", "config.probe.seeds: expected at least one seed"),
     ("probe.seeds=(0, 0)", "config.probe.seeds: expected distinct seeds"),

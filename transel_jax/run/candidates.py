@@ -29,7 +29,7 @@ GOOD_FROM = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
 
 
 def choose(scores: dict, ensembles: np.ndarray, num_sources: int, *, keep: int, good: int, top: int,
-           seed) -> np.ndarray:
+           seed, allowed=None) -> np.ndarray:
     """int [K] sorted indices of the kept sources (module docstring).
 
     Args:
@@ -38,13 +38,16 @@ def choose(scores: dict, ensembles: np.ndarray, num_sources: int, *, keep: int, 
       num_sources: N, the pool size.
       keep: K, the number kept (0 or >= N: all); good: how many are picked by the metrics; top: how many
         top-ranked ensembles of each metric vote; seed: for ``np.random.default_rng`` (int or sequence).
+      allowed: int [N_T] the sources this target may keep (default all N; with ``targets.leave_target_out``
+        the models not trained on the target); the scored ensembles draw their members from them.
     """
     checks.check_positive_int(num_sources, "num_sources")
     for value, name in ((keep, "keep"), (good, "good"), (top, "top")):
         if int(value) < 0:
             raise ValueError(f"{name}: expected a non-negative int, got {value}")
-    if keep == 0 or keep >= num_sources:
-        return np.arange(num_sources)
+    allowed = np.arange(num_sources) if allowed is None else np.asarray(allowed, np.int64)
+    if keep == 0 or keep >= len(allowed):
+        return allowed
     if good > keep:
         raise ValueError(f"good: expected at most keep={keep} good candidates, got {good}")
     ensembles = np.asarray(ensembles)
@@ -58,21 +61,22 @@ def choose(scores: dict, ensembles: np.ndarray, num_sources: int, *, keep: int, 
             best_rank[members] = np.minimum(best_rank[members], rank)
     ranked = np.lexsort((np.arange(num_sources), best_rank, -votes))  # last key is the primary one
     chosen = [int(i) for i in ranked[:good] if votes[i] > 0]
-    rest = np.setdiff1d(np.arange(num_sources), chosen)
+    rest = np.setdiff1d(allowed, chosen)
     drawn = np.random.default_rng(seed).choice(rest, size=keep - len(chosen), replace=False)
     return np.sort(np.concatenate([np.asarray(chosen, np.int64), drawn.astype(np.int64)]))
 
 
 def run_candidates(ctx: Context) -> dict:
     config, probe = ctx.config, ctx.config.probe
-    ids = [s["id"] for s in pool.sources(ctx)]
+    sources = pool.sources(ctx)
+    ids = [s["id"] for s in sources]
     seed = int(probe.seeds[0])
     kept = {}
     for index, target in enumerate(plan.check_targets(config)):
         scores = scoring.load(ctx, target, seed)
         rows = choose({m: scores[f"ens_{m}"] for m in GOOD_FROM}, scores["ensembles"], len(ids),
                       keep=int(probe.candidates), good=int(probe.good_candidates), top=int(probe.top_ensembles),
-                      seed=(int(config.seed), index))
+                      seed=(int(config.seed), index), allowed=plan.candidates_for(config, target, sources))
         kept[target] = [ids[i] for i in rows]
     size = int(probe.ensemble_size)
     small = {t: len(k) for t, k in kept.items() if len(k) < size}

@@ -24,7 +24,10 @@ Groups:
   a checkpoint every ``checkpoint_every`` steps (0 = only at the end).
 - ``targets``: the held-out targets and their fine-tuning recipe. ``datasets`` (each fine-tunes on its
   small training subset: 150 images, 1000 for COCO/ADE20K), ``steps``, ``batch_size``, ``base_lr``,
-  ``schedule``, ``warmup_steps``, ``freeze_backbone`` (train the head only), ``checkpoint_every``.
+  ``schedule``, ``warmup_steps``, ``freeze_backbone`` (train the head only), ``checkpoint_every``;
+  ``leave_target_out``: False = the targets are held out from the pool by dataset; True = any pool
+  dataset may be a target, and target T's candidates leave out the models trained on T (000 Sec. 4.1;
+  :mod:`transel_jax.run.plan`).
 - ``probe``: what is scored. ``seeds`` (one class-balanced pixel sample per seed), ``max_per_image``
   (sampled pixels per image), ``feature_pixels`` (pixels per seed the feature metrics see: PARC is
   O(n^2)), ``pca_dims`` (features are PCA-reduced to this many dimensions), ``ensemble_size`` (S, members
@@ -78,6 +81,7 @@ def run_config() -> ml_collections.ConfigDict:
         "warmup_steps": 0,
         "freeze_backbone": False,
         "checkpoint_every": 0,
+        "leave_target_out": False,
     })
     c.probe = ml_collections.ConfigDict({
         "seeds": (0, 1, 2),

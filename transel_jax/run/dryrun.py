@@ -59,6 +59,8 @@ class Work:
 
     Attributes:
       generic, candidates: pool models (generic pre-training models, candidate source models N).
+      per_target: candidates of each target (N, or with ``targets.leave_target_out`` N minus the models
+        trained on the target; the smallest over targets).
       targets: target dataset names.
       kept: candidates fine-tuned per target by the finetune stage (K = ``probe.candidates``, 0 = all N).
       ensemble_size: S.
@@ -71,6 +73,7 @@ class Work:
 
     generic: int
     candidates: int
+    per_target: int
     targets: tuple[str, ...]
     kept: int
     ensemble_size: int
@@ -81,8 +84,8 @@ class Work:
 
     @property
     def scored(self) -> int:
-        """Ensembles scored per target: C(N, S)."""
-        return math.comb(self.candidates, self.ensemble_size)
+        """Ensembles scored per target: C(N_T, S) of the target's candidates."""
+        return math.comb(self.per_target, self.ensemble_size)
 
     @property
     def evaluated(self) -> int:
@@ -92,15 +95,18 @@ class Work:
 
 def work(config) -> Work:
     """The counts of :class:`Work` for ``config`` (validated as the stages validate it)."""
-    n = len(plan.candidate_specs(config.pool))
+    specs = plan.candidate_specs(config.pool)
+    n = len(specs)
+    targets = tuple(plan.check_targets(config))
+    per_target = min(len(plan.candidates_for(config, t, specs)) for t in targets)
     keep = int(config.probe.candidates)
-    kept = n if keep == 0 or keep >= n else keep
+    kept = per_target if keep == 0 or keep >= per_target else keep
     size = int(config.probe.ensemble_size)
     generic_init = "generic" in config.pool.inits
-    return Work(generic=len(plan.pretrain_specs(config.pool)), candidates=n,
-                targets=tuple(plan.check_targets(config)), kept=kept, ensemble_size=size,
+    return Work(generic=len(plan.pretrain_specs(config.pool)), candidates=n, per_target=per_target,
+                targets=targets, kept=kept, ensemble_size=size,
                 probe_seeds=tuple(int(s) for s in config.probe.seeds), influence_generic=int(generic_init),
-                extra_at_most=0 if kept == n else len(config.pool.datasets) + size + 1,
+                extra_at_most=0 if kept == per_target else len(config.pool.datasets) + size + 1,
                 b1l=int(bool(config.selection.larger_model)))
 
 
@@ -122,7 +128,7 @@ def work_lines(w: Work) -> list[str]:
         f"targets: {len(w.targets)} ({', '.join(w.targets)})",
         f"{finetunes}; {per_target * len(w.targets)} over all targets"
         + (" before those extra ones" if w.extra_at_most else ""),
-        (f"ensembles per target (S={s}): {w.scored:,} scored (C({w.candidates}, {s})), "
+        (f"ensembles per target (S={s}): {w.scored:,} scored (C({w.per_target}, {s})), "
          f"{w.evaluated:,} evaluated (C({w.kept}, {s}))"),
         f"probe seeds: {len(w.probe_seeds)} ({', '.join(map(str, w.probe_seeds))})",
     ]

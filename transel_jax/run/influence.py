@@ -33,8 +33,11 @@ def _kendall(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _tau(gain: np.ndarray, distance: np.ndarray) -> dict:
-    rows = [_kendall(g, -d) for g, d in zip(gain, distance)]
-    return {"pooled": _kendall(gain.ravel(), -distance.ravel()), "per_target_mean": float(np.mean(rows))}
+    """Kendall tau of (gain, -distance) pooled over every (T, S) pair and per target; NaN gains (a target's
+    own dataset as source) are left out."""
+    known = np.isfinite(gain)
+    rows = [_kendall(g[k], -d[k]) for g, d, k in zip(gain, distance, known)]
+    return {"pooled": _kendall(gain[known], -distance[known]), "per_target_mean": float(np.mean(rows))}
 
 
 def run_influence(ctx: Context) -> dict:
@@ -48,18 +51,21 @@ def run_influence(ctx: Context) -> dict:
     targets, sources = plan.check_targets(config), list(config.pool.datasets)
     generic = plan.SourceSpec(config.pool.generic_dataset, inf.architecture, plan.PRETRAIN)
     models = [plan.SourceSpec(s, inf.architecture, inf.init).id for s in sources]
+    # with targets.leave_target_out a target's own source model is not fine-tuned on it (NaN in the matrix)
+    pairs = [(t, m) for t in targets for s, m in zip(sources, models) if s != t] + [(t, generic.id) for t in targets]
     tuned = {(t, m): finetunes.finetune_one(ctx, t, finetunes.pool_record(ctx, m))["test_miou"]
-             for t, m in tqdm([(t, m) for t in targets for m in models + [generic.id]],
-                              desc="influence fine-tunes", unit="model")}
-    gains_m = np.array([[tuned[t, m] for m in models] for t in targets])
+             for t, m in tqdm(pairs, desc="influence fine-tunes", unit="model")}
+    gains_m = np.array([[tuned.get((t, m), np.nan) for m in models] for t in targets])
     baseline = np.array([tuned[t, generic.id] for t in targets])
-    gain = relative_transfer_gain(gains_m, baseline[:, None])
+    gain = np.full(gains_m.shape, np.nan)
+    known = np.isfinite(gains_m)
+    gain[known] = relative_transfer_gain(gains_m[known], np.broadcast_to(baseline[:, None], gains_m.shape)[known])
 
     variables, meta = load_variables(pool.checkpoint(ctx, generic.id))
     model = build(meta["model"], meta["num_classes"])
     norm = datasets.info(config, config.pool.generic_dataset)
     vectors = {}
-    for name in tqdm(targets + sources, desc="domain features", unit="dataset"):
+    for name in tqdm(list(dict.fromkeys(targets + sources)), desc="domain features", unit="dataset"):
         source = datasets.split(config, name, "train", inf.images)
         vectors[name] = image_vectors(model, variables, source, norm, batch_size=config.data.eval_batch_size)
     distance = {a: distance_matrix(vectors, targets, sources, a) for a in ASSIGNMENTS}
@@ -68,7 +74,7 @@ def run_influence(ctx: Context) -> dict:
                {"targets": targets, "sources": sources, "architecture": inf.architecture, "init": inf.init,
                 "gain": gain, "miou": gains_m, "baseline": baseline,
                 "distance": {a: d for a, d in distance.items()}, "tau": tau})
-    return {"targets": len(targets), "sources": len(sources), "mean_gain": float(gain.mean()),
+    return {"targets": len(targets), "sources": len(sources), "mean_gain": float(np.nanmean(gain)),
             "tau_target_to_source": tau["target_to_source"]["pooled"]}
 
 

@@ -10,11 +10,22 @@ vs self-supervised ImageNet weights:
 
 The generic models themselves (one per architecture, id ``"<generic_dataset>.<architecture>.pretrain"``)
 are not candidates; they are the transfer-gain baseline of the factors-of-influence study (002 Eq. 2).
+
+Two protocols for targets:
+
+- held-out targets (``targets.leave_target_out = False``, the demo): the targets are datasets the pool
+  does not train on, and every candidate is a candidate for every target;
+- leave one out (``targets.leave_target_out = True``, 000 Sec. 4.1: "68 minus the 4 trained on the
+  target"): every target may also be a pool dataset; for target T the candidates are the pool's models not trained
+  on T (:func:`candidates_for`). The generic dataset plays ImageNet's role: it is neither a source
+  dataset nor a target.
 """
 from __future__ import annotations
 
 import dataclasses
 import itertools
+
+import numpy as np
 
 from transel_jax import checks
 
@@ -55,13 +66,24 @@ def candidate_specs(pool) -> list[SourceSpec]:
 
 
 def check_targets(config) -> list[str]:
-    """Targets must be held out from the pool (and from pre-training) by dataset."""
+    """Targets must be held out from pre-training, and from the pool unless ``targets.leave_target_out``."""
     targets = list(config.targets.datasets)
     if not targets:
         raise ValueError("config.targets.datasets: expected at least one target dataset, got none")
-    used = set(config.pool.datasets) | {config.pool.generic_dataset}
+    leave_out = config.targets.leave_target_out
+    used = {config.pool.generic_dataset} | (set() if leave_out else set(config.pool.datasets))
     clash = sorted(used & set(targets))
     if clash:
-        raise ValueError(f"config.targets.datasets: expected datasets held out from the pool, got {clash} "
-                         "which the pool also trains on")
+        why = ("the generic (pre-training) dataset" if leave_out else
+               "datasets the pool also trains on (set targets.leave_target_out to leave them out per target)")
+        raise ValueError(f"config.targets.datasets: expected datasets held out from the pool, got {clash}: {why}")
     return targets
+
+
+def candidates_for(config, target: str, sources) -> np.ndarray:
+    """int [N_T] indices (into ``sources``, the pool records or specs with a ``dataset``) of ``target``'s
+    candidates: all of them, or with ``targets.leave_target_out`` those not trained on ``target``."""
+    datasets = [s["dataset"] if isinstance(s, dict) else s.dataset for s in sources]
+    if not config.targets.leave_target_out:
+        return np.arange(len(datasets))
+    return np.array([i for i, d in enumerate(datasets) if d != target], np.int64)

@@ -10,8 +10,10 @@ Per target and probe seed:
   LogME, H-Score, GBC and PARC on the features PCA-reduced to ``probe.pca_dims``; the heuristic; the
   +depth calibration of every one of them).
 
-``scoring/<T>/seed<k>.npz`` holds ``ensembles`` [E, S], ``ens_<metric>`` float64 [E] and
-``single_<metric>`` float64 [N] (higher is better for every metric).
+``scoring/<T>/seed<k>.npz`` holds ``ensembles`` [E, S] (indices into pool/sources.json), ``ens_<metric>``
+float64 [E] and ``single_<metric>`` float64 [N] (higher is better for every metric). With
+``targets.leave_target_out`` only the target's candidates (:func:`transel_jax.run.plan.candidates_for`) are
+scored; the others' single scores are NaN.
 """
 from __future__ import annotations
 
@@ -31,23 +33,32 @@ def score_target(ctx: Context, target: str, seed: int, sources: list[dict]) -> d
 
     config = ctx.config
     info = datasets.info(config, target)
+    allowed = plan.candidates_for(config, target, sources)  # indices into sources (pool/sources.json)
+    mine = [sources[i] for i in allowed]
     sample, rows = probe.load_sample(ctx, target, seed)
     y = sample.class_index
-    outputs = [probe.load_outputs(ctx, target, s["id"], seed) for s in sources]
+    outputs = [probe.load_outputs(ctx, target, s["id"], seed) for s in mine]
     probs = [p for p, _ in outputs]
     eep = np.asarray(eep_stack(probs, y, info.num_classes))
-    terms = base_terms([s["test_miou"] for s in sources], [s["num_images"] for s in sources],
-                       [s["num_classes"] for s in sources])
+    terms = base_terms([s["test_miou"] for s in mine], [s["num_images"] for s in mine],
+                       [s["num_classes"] for s in mine])
     result = score_ensembles(eep, y, config.probe.ensemble_size, metrics=ENSEMBLE, base_terms=terms,
-                             source_names=[s["id"] for s in sources], progress=False)
+                             source_names=[s["id"] for s in mine], progress=False)
     singles = single_scores(probs, y, [f for _, f in outputs], y[rows], info.num_classes,
-                            depth=np.array([s["depth"] for s in sources], np.float64),
-                            source_size=np.array([s["num_images"] for s in sources], np.float64),
+                            depth=np.array([s["depth"] for s in mine], np.float64),
+                            source_size=np.array([s["num_images"] for s in mine], np.float64),
                             target_size=info.target_train_size, pca_dims=config.probe.pca_dims)
-    arrays = {"ensembles": result.ensembles, **{f"ens_{m}": result.scores[m] for m in ENSEMBLE},
-              **{f"single_{m}": v for m, v in singles.items()}}
+    arrays = {"ensembles": allowed[result.ensembles].astype(result.ensembles.dtype), **{f"ens_{m}": result.scores[m] for m in ENSEMBLE},
+              **{f"single_{m}": _spread(v, allowed, len(sources)) for m, v in singles.items()}}
     write_npz(ctx.path(ctx.dir("scoring", target), f"seed{seed}.npz"), **arrays)
     return arrays
+
+
+def _spread(values: np.ndarray, allowed: np.ndarray, num_sources: int) -> np.ndarray:
+    """float64 [N]: ``values`` at the ``allowed`` sources, NaN at the sources left out for this target."""
+    out = np.full(num_sources, np.nan)
+    out[allowed] = values
+    return out
 
 
 def run_scoring(ctx: Context) -> dict:

@@ -56,7 +56,7 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     ids = [s["id"] for s in sources]
     row = int(np.argsort(-scores[f"ens_{sel.metric}"], kind="stable")[0])
     members = [int(i) for i in scores["ensembles"][row]]
-    b1 = int(np.argmax(scores["single_leep"]))
+    b1 = int(np.nanargmax(scores["single_leep"]))  # NaN: a model left out for this target
     tuned = {i: finetunes.finetune_one(ctx, target, sources[i]) for i in sorted({*members, b1})}
     info = datasets.info(config, target)
     train = pipeline.target_subset(datasets.split(config, target, "train"), info)

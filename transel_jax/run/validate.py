@@ -105,7 +105,8 @@ def _probe(config, candidates: int | None, out: list[str]) -> None:
     _int(p.good_candidates, "probe.good_candidates", out, minimum=0)
     _int(p.top_ensembles, "probe.top_ensembles", out, minimum=1)
     if candidates is not None and size is not None and size > candidates:
-        out.append(f"config.probe.ensemble_size: expected at most the {candidates} pool candidates, got {size}")
+        out.append(f"config.probe.ensemble_size: expected at most the {candidates} pool candidates of each "
+                   f"target, got {size}")
     if keep and size is not None and keep < size:
         out.append(f"config.probe.candidates: expected 0 (all) or at least probe.ensemble_size = {size}, got {keep}")
     if keep and p.good_candidates > keep:
@@ -121,7 +122,9 @@ def problems(config) -> list[str]:
     for init in config.pool.inits:
         _choice(init, "pool.inits", plan.INITS, out)
     try:
-        candidates = len(plan.candidate_specs(config.pool))
+        specs = plan.candidate_specs(config.pool)
+        candidates = min(len(plan.candidates_for(config, t, specs)) for t in config.targets.datasets) \
+            if config.targets.datasets else len(specs)
     except ValueError as e:
         out.append(str(e))
         candidates = None
