@@ -36,6 +36,8 @@ def check_float32_range(x, name: str) -> None:
         return
     import jax  # noqa: PLC0415 (only to read the flag; jax is loaded whenever a metric runs)
 
+    if not hasattr(x, "dtype"):  # a list or scalar: numpy makes it float64
+        x = np.asarray(x)
     wide = np.dtype(x.dtype).itemsize > 4
     if wide and jax.config.read("jax_enable_x64"):
         return
