@@ -86,8 +86,7 @@ def main() -> None:
         print(f"wrote {path} ({os.path.getsize(path) / 2**30:.1f} GiB) in {time.perf_counter() - start:.0f} s", flush=True)
     import jax
 
-    from transel_jax.ensembles import score_ensembles
-    from transel_jax.ensembles import scorer
+    from transel_jax.ensembles import score_ensembles, scorer
     from transel_jax.ensembles.source import as_source
 
     labels = np.load(path + ".labels.npy")
@@ -100,7 +99,7 @@ def main() -> None:
     result = score_ensembles(source, labels, args.S, metrics=metrics, progress=True)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"| metrics | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")
+    print("| metrics | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")
     print("|---|---|---|---|---|")
     print(f"| {', '.join(metrics)} | {wall:.0f} | {source.seconds:.0f} | {source.bytes / 2**30:.1f} | {peak:.2f} |")
     best = result.best(metrics[-1])

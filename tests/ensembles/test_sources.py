@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from transel_jax.ensembles import score_ensembles, greedy_select
+from transel_jax.ensembles import greedy_select, score_ensembles
 
 N, n, C = 5, 300, 4
 

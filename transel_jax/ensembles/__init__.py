@@ -1,8 +1,10 @@
-"""Candidate ensembles: enumeration, the batched all-ensembles scorer, greedy search, top-k."""
+"""Candidate ensembles: enumeration, the batched all-ensembles scorer (arrays, memory maps or chunked
+sources), greedy search, top-k."""
 from transel_jax.ensembles.combinations import all_ensembles, num_ensembles, validate_ensembles
 from transel_jax.ensembles.greedy import GreedyResult, greedy_select
 from transel_jax.ensembles.results import EnsembleScores
 from transel_jax.ensembles.scorer import DEFAULT_METRICS, ENSEMBLE_METRICS, score_ensembles
+from transel_jax.ensembles.source import ArraySource, ChunkedEEP, as_source
 
 
 def top_k(result: EnsembleScores, metric: str, k: int = 1):
@@ -11,6 +13,6 @@ def top_k(result: EnsembleScores, metric: str, k: int = 1):
 
 
 __all__ = [
-    "DEFAULT_METRICS", "ENSEMBLE_METRICS", "EnsembleScores", "GreedyResult", "all_ensembles",
+    "ArraySource", "ChunkedEEP", "DEFAULT_METRICS", "ENSEMBLE_METRICS", "EnsembleScores", "as_source", "GreedyResult", "all_ensembles",
     "greedy_select", "num_ensembles", "score_ensembles", "top_k", "validate_ensembles",
 ]

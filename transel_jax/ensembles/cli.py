@@ -156,7 +156,11 @@ def main(args) -> int:
     use_every_core()
     from transel_jax import checks
     from transel_jax.ensembles import scorer
-    from transel_jax.ensembles.scorer import DEFAULT_METRICS, ENSEMBLE_METRICS, check_base_terms
+    from transel_jax.ensembles.scorer import (
+        DEFAULT_METRICS,
+        ENSEMBLE_METRICS,
+        check_base_terms,
+    )
     from transel_jax.provenance import file_sha256, provenance
 
     checks.check_positive_int(args.memory_budget_mb, "--memory-budget-mb")

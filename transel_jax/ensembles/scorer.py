@@ -174,16 +174,6 @@ def _check_labels(labels, num_pixels: int, num_classes: int) -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def _check_chunk(chunk: np.ndarray, name: str, start: str = "") -> None:
-    checks.check_probabilities(chunk, name + start)
-
-
-def per_source_log_likelihood(eep, labels) -> np.ndarray:
-    """float64 [N, n] log p_s(y_i | x_i) -> its mean over pixels is each source's LEEP."""
-    q = np.take_along_axis(eep, labels[None, :, None], axis=2)[..., 0]
-    return np.log(np.maximum(q.astype(np.float64), EPS))
-
-
 def score_ensembles(
     eep,
     labels,
@@ -304,7 +294,7 @@ def _true_class_pass(source, labels, log_sums, q_all, validate: bool, block: int
         idx = np.arange(start, min(n, start + block))
         chunk = source.read(idx)
         if validate:
-            _check_chunk(chunk, "eep")
+            checks.check_probabilities(chunk, "eep")
         q = np.take_along_axis(chunk, labels[idx][None, :, None], axis=2)[..., 0].astype(np.float32)
         log_sums += np.log(np.maximum(q.astype(np.float64), EPS)).sum(axis=1)
         if q_all is not None:
@@ -362,7 +352,7 @@ def _read_chunk(source, idx: np.ndarray, weights: np.ndarray, validate: bool) ->
     real = int(weights.sum())
     part = source.read(idx[:real])
     if validate:
-        _check_chunk(part, "eep")
+        checks.check_probabilities(part, "eep")
     part = part.astype(np.float32, copy=False)
     if real < idx.size:
         part = np.concatenate([part, np.repeat(part[:, :1], idx.size - real, axis=1)], axis=1)
