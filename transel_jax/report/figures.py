@@ -104,3 +104,28 @@ def score_distribution(scores, top: Sequence[int], path: str, metric: str, title
         ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
+
+
+def stability_heatmap(win_fraction, metrics: Sequence[str], path: str, best_fraction: Mapping[str, float] | None = None,
+                      title: str = "fraction of setups in which the row metric beats the column metric") -> str:
+    """The stability analysis' M x M win fractions (row beats column; the diagonal, None/NaN, is blank),
+    coloured on a fixed 0..1 scale centred at 0.5 (a coin flip); row labels carry each metric's
+    fraction of setups as the best when ``best_fraction`` is given."""
+    m = np.array([[np.nan if v is None else v for v in row] for row in win_fraction], np.float64)
+    if m.shape != (len(metrics), len(metrics)):
+        raise ValueError(f"win_fraction: expected shape {(len(metrics), len(metrics))} (metrics x metrics), got {m.shape}")
+    rows = [f"{name} (best {best_fraction[name]:.0%})" if best_fraction else name for name in metrics]
+    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(metrics), 2.0 + 0.5 * len(metrics)))
+    im = ax.imshow(np.ma.masked_invalid(m), cmap="RdBu_r", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(metrics)))
+    ax.set_xticklabels(metrics, rotation=40, ha="right", fontsize=7)
+    ax.set_yticks(range(len(metrics)))
+    ax.set_yticklabels(rows, fontsize=7)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if np.isfinite(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.0%}", ha="center", va="center", fontsize=7, color="black",
+                        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
+    fig.colorbar(im, ax=ax)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
