@@ -92,3 +92,14 @@ def test_stored_stride_logits_upsample_to_the_models_own_predictions():
     # model's almost everywhere (ties broken by the rounding aside)
     agree = np.mean(predict.class_predictions(logits, (h, w), images_per_chunk=2) == np.argmax(full, -1))
     assert agree > 0.99
+
+
+def test_disagreement_counts_differing_argmax_over_non_void_pixels(task):
+    logits, labels, k = task
+    got = predict.disagreement(logits[:3], labels, images_per_chunk=2)
+    preds = [np.argmax(z.astype(np.float64), -1) for z in logits[:3]]  # same grid: upsampling is the identity
+    keep = labels > 0
+    for i in range(3):
+        for j in range(3):
+            want = 0.0 if i == j else float(np.mean(preds[i][keep] != preds[j][keep]))
+            assert got[i, j] == pytest.approx(want, abs=1e-12)

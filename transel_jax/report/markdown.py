@@ -63,6 +63,21 @@ def _selection_details(selection: dict, baselines) -> list[str]:
     return out
 
 
+def _diagnostics(selection: dict) -> list[str]:
+    """Why each selected ensemble wins or loses against its best member (members' test-set disagreement,
+    the head's gain over the plain average, the best member's margin over the others)."""
+    rows = [[t, f"{d['gain_over_best_member']:+.1f}%", f"{d['disagreement']:.3f}", f"{d['head_gain_over_average']:+.1f}%",
+             f"{d['best_member_margin']:+.3f}"]
+            for t, d in ((t, r["diagnostics"]) for t, r in selection.items() if "diagnostics" in r)]
+    if not rows:
+        return []
+    return ["Why the ensemble wins or loses against its best member: a low disagreement means near-identical "
+            "members (little to gain from averaging), a large best-member margin means weak other members, a "
+            "negative head gain means the head's training hurt:", "",
+            tables.markdown_table(["target", "vs best member", "member disagreement", "head vs plain average",
+                                   "best member margin (mIoU)"], rows), ""]
+
+
 def make_figures(data: dict, out_dir: str) -> dict[str, str]:
     """All PNGs into ``out_dir/figures``; returns {figure name: relative path}."""
     fig_dir = os.path.join(out_dir, "figures")
@@ -128,7 +143,7 @@ def render(data: dict, figure_paths: dict[str, str]) -> str:
                + (", and B1L (B1's dataset and init with a larger architecture)." if "b1l" in data["baselines"]
                   else "; no B1L (capacity-matched larger single model) in this config."), "",
                tables.selection_table(data["selection"], data["baselines"]), "",
-               f"![gains]({figure_paths['selection_gains']})", ""]
+               f"![gains]({figure_paths['selection_gains']})", "", *_diagnostics(data["selection"])]
     md += [f"Sources used by the winning ensembles: ![winning]({figure_paths['winning_sources']})", ""]
     inf = data.get("influence")
     if inf:

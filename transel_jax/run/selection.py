@@ -20,7 +20,9 @@ fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
   single model; on the papers' pool HRNetV2-W48 next to W28 candidates).
 
 Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected / mIoU_b - 1)``.
-``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value}}}.
+``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value},
+"diagnostics": {...}}} (:func:`diagnostics`: member disagreement, the head's gain over the plain average,
+the best member's margin).
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
 
 def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     from transel_jax.transfer import train_ensemble_head
-    from transel_jax.transfer.predictions import ensemble_mious, head_miou
+    from transel_jax.transfer.predictions import disagreement, ensemble_mious, head_miou
 
     config, sel = ctx.config, ctx.config.selection
     seed = int(config.probe.seeds[0])
@@ -78,7 +80,21 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
         larger = larger_baseline(ctx, target, sources[b1])
         miou["b1l"], result["b1l"] = larger["test_miou"], larger["source"]
     result["gain"] = {b: 100.0 * (selected / miou[b] - 1.0) for b in baselines(config)}
-    return {**result, "miou": miou, "head_nll": [head.initial_nll, head.final_nll]}
+    return {**result, "miou": miou, "head_nll": [head.initial_nll, head.final_nll],
+            "diagnostics": diagnostics(selected, average, member_miou, disagreement(logits, labels))}
+
+
+def diagnostics(selected: float, average: float, member_miou, pairwise) -> dict:
+    """Why an ensemble wins or loses against its best member (issue: member similarity, weak members, or
+    the head): mean pairwise disagreement of the members on the test set, the head's relative gain over the
+    plain average, the best member's margin over the mean of the others (mIoU points), and the selected
+    ensemble's gain over its best member."""
+    m = np.sort(np.asarray(member_miou, np.float64))[::-1]
+    s = len(m)
+    return {"disagreement": float(np.asarray(pairwise)[np.triu_indices(s, 1)].mean()) if s > 1 else 0.0,
+            "head_gain_over_average": 100.0 * (selected / average - 1.0),
+            "best_member_margin": float(m[0] - m[1:].mean()) if s > 1 else 0.0,
+            "gain_over_best_member": 100.0 * (selected / m[0] - 1.0)}
 
 
 def baselines(config) -> tuple[str, ...]:

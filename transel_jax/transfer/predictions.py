@@ -137,3 +137,26 @@ def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int
                       axis=-2)
         total += confusion(labels[start:start + images_per_chunk], np.asarray(apply(z)), num_classes)
     return iou_from_confusion(total)[0]
+
+
+def disagreement(member_logits, labels, *, images_per_chunk: int = 8) -> np.ndarray:
+    """float64 [S, S]: fraction of non-void test pixels on which members i and j predict different classes.
+
+    member_logits: S arrays float [T, h, w, K] stored at the output stride (upsampled chunk by chunk to the
+    labels' size); labels: int [T, H, W] (0 = void, only to mask pixels). The diagonal is 0. How similar
+    an ensemble's members are: an ensemble of near-identical members cannot beat its best member by much.
+    """
+    s = len(member_logits)
+    counts = np.zeros((s, s), np.int64)
+    total = 0
+    size = labels.shape[1:3]
+    for start in range(0, labels.shape[0], images_per_chunk):
+        keep = np.asarray(labels[start:start + images_per_chunk]) > 0
+        preds = [np.asarray(jnp.argmax(upsample(m[start:start + images_per_chunk], size), axis=-1))[keep]
+                 for m in member_logits]
+        total += int(keep.sum())
+        for i in range(s):
+            for j in range(i + 1, s):
+                counts[i, j] += int(np.count_nonzero(preds[i] != preds[j]))
+    counts = counts + counts.T
+    return counts / max(total, 1)

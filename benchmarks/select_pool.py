@@ -1,7 +1,7 @@
 """Wall time of `transel select`'s phases: a pool of tiny transel checkpoints on a 150-image 64x64 target.
 
-    python benchmarks/select.py                      # 16 models, medians of 3 warm runs, + the 64-model scoring
-    python benchmarks/select.py --models 16 --repeats 3 --big-models 64 --big-repeats 1
+    python benchmarks/select_pool.py                      # 16 models, medians of 3 warm runs, + the 64-model scoring
+    python benchmarks/select_pool.py --models 16 --repeats 3 --big-models 64 --big-repeats 1
 
 Part 1 runs the same library calls `transel select` makes, phase by phase, on a pool of `--models` tiny
 checkpoints (resnet_tiny / hrnetv2_tiny, weights written directly, no training: speed does not depend on
