@@ -331,25 +331,30 @@ def _perm_taus(x: np.ndarray, y: np.ndarray, rows: np.ndarray, *, permute: str, 
     return out
 
 
-def _boot_taus(x: np.ndarray, y: np.ndarray, rows: np.ndarray, *, n_boot: int,
-               rng: np.random.Generator) -> np.ndarray:
-    """float [n_boot] pooled tau-b with the targets (rows) resampled with replacement.
+def _weighted_taus(x: np.ndarray, y: np.ndarray, rows: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """float [B] pooled tau-b of the data in which row k's observations appear w[b, k] times.
 
-    Exact without materialising the resampled data: with row multiplicities w, the ordered-pair sums of
-    sign products and of untied pairs over the resampled data are w^T C w with C the row-block sums
-    (a pair of copies of one observation is tied on both sides, as scipy counts it).
+    Exact without materialising the resampled data: the ordered-pair sums of sign products and of untied
+    pairs over the resampled data are w^T C w with C their row-block sums (two copies of one observation
+    form a pair tied on both sides, as scipy.stats.kendalltau counts it on the repeated data).
     """
     _, inverse = np.unique(rows, return_inverse=True)
-    k = int(inverse.max()) + 1
-    onehot = np.zeros((k, x.size))
+    onehot = np.zeros((int(inverse.max()) + 1, x.size))
     onehot[inverse, np.arange(x.size)] = 1.0
     sx = np.sign(x[:, None] - x[None, :])
     sy = np.sign(y[:, None] - y[None, :])
     blocks = [onehot @ m @ onehot.T for m in (sx * sy, (sx != 0).astype(float), (sy != 0).astype(float))]
-    w = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot).astype(np.float64)
+    w = np.asarray(w, np.float64)
     num, ux, uy = (np.einsum("bt,tu,bu->b", w, c, w) for c in blocks)
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / np.sqrt(ux * uy)
+
+
+def _boot_taus(x: np.ndarray, y: np.ndarray, rows: np.ndarray, *, n_boot: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """float [n_boot] pooled tau-b with the targets (rows) resampled with replacement."""
+    k = np.unique(rows).size
+    return _weighted_taus(x, y, rows, rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot))
 
 
 def influence_tau(gains, distance, *, include=None, permute: str = "within_targets",
