@@ -52,7 +52,7 @@ def test_estimate_is_the_mean_of_per_target_means_and_replicates_match_the_two_s
     reps = st.bootstrap_replicates(rows, n_boot=20000, seed=1)
     assert reps.mean() == pytest.approx(means.mean(), abs=4 * math.sqrt(var / 20000))
     assert reps.var() == pytest.approx(var, rel=0.05)
-    assert abs(means.var() / len(rows) / var - 1) > 0.3            # the seed level matters here: not resampling it fails
+    assert abs(means.var() / len(rows) / var - 1) > 0.15           # the seed level matters here: not resampling it fails
 
 
 def test_vectorised_bootstrap_agrees_with_a_plain_loop():
