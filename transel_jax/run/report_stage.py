@@ -1,9 +1,13 @@
-"""Stage ``report``: gather the studies' results into plain data and render ``report/report.md`` + figures."""
+"""Stage ``report``: gather the studies' results into plain data and render ``report/report.md`` + figures,
+and ``report/summary.json`` (:mod:`transel_jax.report.summary`: the headline numbers the README quotes)."""
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
 from transel_jax.evaluation.protocols import measure
+from transel_jax.provenance import code_identity
 from transel_jax.report import write_report
 from transel_jax.run import evaluate, influence, plan, pool, scoring, selection
 from transel_jax.run.stage import Context
@@ -31,7 +35,8 @@ def gather(ctx: Context, title: str) -> dict:
     first = next(iter(ctx.markers.values()), {})
     return {
         "title": title, "run_dir": ctx.run_dir, "config": config.to_dict(), "seeds": list(config.probe.seeds),
-        "provenance": {k: first.get("provenance", {}).get(k) for k in ("versions", "host", "jax_backend", "devices")},
+        "provenance": {**{k: first.get("provenance", {}).get(k) for k in ("versions", "host", "jax_backend", "devices")},
+                       **code_identity(), "command": " ".join(sys.argv)},
         "stages": stages, "sources": sources,
         "ensemble_metrics": list(scoring.ENSEMBLE), "single_metrics": list(scoring.SINGLE),
         "ensemble_eval": evaluate.load(ctx, "ensemble"), "single_eval": evaluate.load(ctx, "single"),
@@ -44,8 +49,12 @@ def gather(ctx: Context, title: str) -> dict:
 
 
 def run_report(ctx: Context) -> dict:
+    from transel_jax.files import write_json
+    from transel_jax.report.summary import summary
+
     data = gather(ctx, title=f"transel run: {ctx.config.name}")
     out = write_report(data, ctx.dir("report"))
+    write_json(ctx.path("report", "summary.json"), summary(data))
     return {"report": out["report"], "figures": len(out["figures"])}
 
 
