@@ -57,9 +57,7 @@ def _path_name(path) -> str:
 
 def _host_array(x) -> np.ndarray:
     """A host copy of a (possibly multi-host replicated) array."""
-    if isinstance(x, jax.Array) and not x.is_fully_addressable:
-        x = x.addressable_data(0)  # the state is replicated: any local shard is the whole array
-    return np.ascontiguousarray(np.asarray(x))
+    return np.ascontiguousarray(distributed.host_value(x))
 
 
 def _digest(arr: np.ndarray) -> str:
@@ -117,7 +115,9 @@ class Checkpointer:
         self.directory = os.path.abspath(os.fspath(directory))
         self.every_steps = checks.check_positive_int(every_steps, "every_steps")
         keep = checks.check_positive_int(keep, "keep")
-        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=keep, create=True, enable_async_checkpointing=False,
+            multiprocessing_options=distributed.checkpoint_multiprocessing_options())
         self._manager = ocp.CheckpointManager(self.directory, options=options,
                                               item_names=("state", "meta", "checksums"))
 

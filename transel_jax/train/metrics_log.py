@@ -32,8 +32,10 @@ class MetricsWriter:
         self._file = open(self.path, "a", encoding="utf-8")
         if fresh:
             self._write({"run": {"version": transel_jax.__version__, "config": config or {},
-                                 "devices": [str(d) for d in jax.devices()],
-                                 "process_count": jax.process_count()}})
+                                 "devices": [str(d) for d in distributed.devices()],
+                                 "process_count": distributed.process_count(),
+                                 "host": {"process_index": jax.process_index(),
+                                          "process_count": jax.process_count()}}})
         self._tb = _tensorboard_writer(workdir)
 
     def write(self, step: int, metrics: dict) -> None:
