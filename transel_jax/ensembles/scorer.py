@@ -253,8 +253,10 @@ def score_ensembles(
         raise ValueError(f"source_names: expected {num_sources} names (one per source), got {len(source_names)}")
     terms = check_base_terms(base_terms, num_sources) if "base" in metrics else None
     validate_each_chunk = not (isinstance(source, ArraySource) and source.in_memory)
+    # host-side blocks of contiguous pixels for validation and the true-class pass, within the budget
+    block = int(np.clip(memory_budget // (8 * num_sources * num_classes), 256, 1 << 16))
     if not validate_each_chunk:
-        _validate_in_blocks(source)
+        _validate_in_blocks(source, block)
     mesh = Mesh(np.asarray(_resolve_devices(devices)), (kernels.AXIS,))
 
     scores: dict[str, np.ndarray] = {}
@@ -270,7 +272,7 @@ def score_ensembles(
                                         log_sums, validate_each_chunk)
         scores.update(_scores_from_class_stats(stats, num_pixels, metrics))
     elif "ms_leep" in metrics or e_leep_alone:
-        _true_class_pass(source, labels, log_sums, q_all, validate_each_chunk)
+        _true_class_pass(source, labels, log_sums, q_all, validate_each_chunk, block)
     if "ms_leep" in metrics:
         scores["ms_leep"] = (log_sums / num_pixels)[members].sum(axis=1)
     if e_leep_alone:
@@ -279,14 +281,14 @@ def score_ensembles(
     return EnsembleScores(ensembles=members, scores=ordered, source_names=source_names)
 
 
-def _validate_in_blocks(source: ArraySource, block: int = 1 << 16) -> None:
+def _validate_in_blocks(source: ArraySource, block: int) -> None:
     """Probability checks of an in-memory array, a block of pixels at a time (no full-size temporaries)."""
     n = source.shape[1]
     for start in range(0, n, block):
         checks.check_probabilities(source.array[:, start:start + block], "eep")
 
 
-def _true_class_pass(source, labels, log_sums, q_all, validate: bool, block: int = 1 << 14) -> None:
+def _true_class_pass(source, labels, log_sums, q_all, validate: bool, block: int) -> None:
     """One sequential pass over contiguous pixel blocks: adds sum_i log max(q[s, i], EPS) to ``log_sums``
     [N] and stores q in ``q_all`` [N, n] when given."""
     n = source.shape[1]
