@@ -51,13 +51,21 @@ def test_tables_and_figures(run_dir):
     report = os.path.join(run_dir, "report", "report.md")
     text = open(report).read()
     for heading in ("## Verdict", "## Ensemble transferability", "## Single-model", "## Selection",
-                    "## Factors of influence", "## Source pool", "## How this was produced"):
+                    "## Factors of influence", "## Statistics", "## Source pool", "## How this was produced"):
         assert heading in text
     assert not re.search(r"\bnan\b|\binf\b", text, re.IGNORECASE)
     figures = sorted(os.path.basename(p) for p in glob.glob(os.path.join(run_dir, "report", "figures", "*.png")))
     assert figures == ["domain_distance.png", "scatter_syn_underwater_murky.png", "selection_gains.png",
-                       "transfer_gain.png", "weighted_tau_ensembles.png", "weighted_tau_single.png",
+                       "stability.png", "transfer_gain.png", "weighted_tau_ensembles.png", "weighted_tau_single.png",
                        "winning_sources.png"]
+    summary = json.load(open(os.path.join(run_dir, "report", "summary.json")))
+    assert set(summary["ensemble"]["weighted_tau"]) == {"ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
+    stats = summary["statistics"]
+    assert {"nleep", "transrate", "shrinkage_h_score"} <= set(stats["correlation"]["single"]["weighted_tau"])
+    assert "influence" not in stats  # 2 (target, source) pairs: too few for a rank correlation
+    assert {v["verdict"] for v in stats["verdicts"]} <= {"holds", "contradicted", "undecided", "not measured"}
+    assert set(summary["stability"]["best_fraction"]) == {"ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
+    assert "diagnostics" in json.load(open(os.path.join(run_dir, "selection", "results.json")))["syn_underwater_murky"]
     ens = json.load(open(os.path.join(run_dir, "evaluate", "ensemble.json")))
     assert set(ens["weighted_tau"]["mean"]) == {"ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base"}
     actual = read_npz(os.path.join(run_dir, "actual", "syn_underwater_murky.npz"))

@@ -1,8 +1,10 @@
 """The single-model metric suite of the PARC comparison (papers/003), scored for every source of a pool.
 
 Given each source's softmax at the sampled target pixels and its features at a feature subset of them:
-LEEP and NCE from the probabilities; LogME, H-Score, GBC and PARC on the features PCA-reduced to a common
-``pca_dims`` (003 Sec. 4: PCA first makes the feature metrics comparable across architectures and cheap);
+LEEP and NCE from the probabilities; LogME, H-Score, GBC, PARC, shrinkage H-Score, TransRate and N-LEEP
+(seed 0; N-LEEP keeps 80% of the variance of the already reduced features) on the features PCA-reduced to a
+common ``pca_dims`` (003 Sec. 4: PCA first makes the feature metrics comparable across architectures and
+cheap);
 the depth-and-size heuristic (003 eq. 4); and the +depth calibration (003 eq. 6) of each of them. Higher
 is better for every metric. Used by ``transel run`` (stage ``scoring``) and ``transel select``.
 """
@@ -14,7 +16,7 @@ from transel_jax.metrics import features as fm
 from transel_jax.metrics.eep import leep, nce
 
 PROBABILITY = ("leep", "nce")
-FEATURE = ("logme", "h_score", "gbc", "parc")
+FEATURE = ("logme", "h_score", "gbc", "parc", "shrinkage_h_score", "transrate", "nleep")
 SINGLE = PROBABILITY + FEATURE + ("heuristic",) + tuple(f"{m}+depth" for m in PROBABILITY + FEATURE)
 
 
@@ -33,8 +35,11 @@ def single_scores(probs, labels, feats, feature_labels, num_classes: int, *, dep
     out = {"leep": [float(leep(p, y, num_classes)) for p in probs],
            "nce": [float(nce(p, y, num_classes)) for p in probs]}
     reduced = [None if f is None else np.asarray(fm.pca_reduce(f, pca_dims)) for f in feats]
-    for name, fn in (("logme", fm.logme), ("h_score", fm.h_score), ("gbc", fm.gbc), ("parc", fm.parc)):
-        out[name] = [float("nan") if z is None else float(fn(z, yf, num_classes)) for z in reduced]
+    fns = {"logme": fm.logme, "h_score": fm.h_score, "gbc": fm.gbc, "parc": fm.parc,
+           "shrinkage_h_score": fm.shrinkage_h_score, "transrate": fm.transrate,
+           "nleep": lambda z, y, c: fm.nleep(z, y, c, seed=0)}
+    for name in FEATURE:
+        out[name] = [float("nan") if z is None else float(fns[name](z, yf, num_classes)) for z in reduced]
     out = {k: np.asarray(v, np.float64) for k, v in out.items()}
     if depth is None or source_size is None:
         return out

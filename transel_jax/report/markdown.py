@@ -78,6 +78,71 @@ def _diagnostics(selection: dict) -> list[str]:
                                    "best member margin (mIoU)"], rows), ""]
 
 
+def _ci(entry) -> str:
+    if not entry or entry.get("estimate") is None:
+        return "n/a"
+    lo, hi = entry["ci"] if entry.get("ci") else (None, None)
+    return f"{entry['estimate']:+.3f} [{lo:+.3f}, {hi:+.3f}]" if lo is not None else f"{entry['estimate']:+.3f}"
+
+
+def statistics_section(data: dict, figure_paths: dict) -> list[str]:
+    """Confidence intervals, paired comparisons, tests, verdicts, stability and the papers' figures."""
+    stats = data.get("statistics")
+    if not stats:
+        return []
+    level = int(round(100 * stats["settings"]["level"]))
+    md = ["## Statistics", "", f"{level}% intervals: {stats['settings']['ci']}. Sign test: "
+          f"{stats['settings']['sign_test']}. Influence p-values: {stats['settings']['influence_p']}.", ""]
+    corr = stats.get("correlation", {})
+    for study, label in (("ensemble", "ensembles"), ("single", "single models")):
+        block = corr.get(study)
+        if not block:
+            continue
+        metrics = list(block["weighted_tau"])
+        md += [f"Mean correlation with actual mIoU ({label}), estimate [{level}% CI]:", "",
+               tables.markdown_table(["metric", *block], [[m, *(_ci(block[k].get(m)) for k in block)]
+                                                          for m in metrics]), ""]
+    comp = stats.get("comparisons", {}).get("ensemble", {}).get("weighted_tau")
+    if comp:
+        md += ["Paired differences of mean weighted tau (ensembles):", "",
+               tables.markdown_table(["difference", "estimate [CI]", "targets won / tied / lost", "sign test p"],
+                                     [[k, _ci(v), f"{v['wins']} / {v['ties']} / {v['losses']}",
+                                       f"{v['sign_test_p']:.3f}" if v.get("sign_test_p") is not None else "n/a"]
+                                      for k, v in comp.items()]), ""]
+    if stats.get("selection"):
+        md += ["Selection gains of the selected ensemble (relative mIoU, %):", "",
+               tables.markdown_table(["vs", "mean [CI]", "won / tied / lost", "sign test p"],
+                                     [[b, _ci(v), f"{v['wins']} / {v['ties']} / {v['losses']}",
+                                       f"{v['sign_test_p']:.3f}" if v.get("sign_test_p") is not None else "n/a"]
+                                      for b, v in stats["selection"].items()]), ""]
+    if stats.get("influence"):
+        md += ["Kendall tau between -domain distance and transfer gain:", "",
+               tables.markdown_table(["assignment", "tau [CI]", "permutation p", "pairs"],
+                                     [[a, _ci(v), f"{v['p_value']:.4f}", v["n_pairs"]]
+                                      for a, v in stats["influence"].items()]), ""]
+    md += ["Verdicts on the papers' claims (holds: the CI excludes 0 in the paper's direction; contradicted: "
+           "it excludes 0 the other way; else undecided):", "",
+           tables.markdown_table(["claim", "source", "estimate [CI]", "verdict"],
+                                 [[v["claim"], v["source"], _ci(v), f"**{v['verdict']}**"]
+                                  for v in stats.get("verdicts", [])]), ""]
+    stab = data.get("stability")
+    if stab:
+        best = ", ".join(f"{m} {f:.2f}" for m, f in sorted(stab["best_fraction"].items(), key=lambda x: -x[1]))
+        md += [f"Stability (Agostinelli et al., ECCV 2022): {stab['n_setups']} experimental setups drawn from "
+               f"the computed results (sub-pools of the candidates, subsets of targets, one of "
+               f"{', '.join(stab['measures'])}); fraction of setups in which each metric is the best: {best}.", ""]
+        if "stability" in figure_paths:
+            md += [f"![stability]({figure_paths['stability']})", ""]
+    if data.get("paper"):
+        md += ["Ours next to the papers' (a synthetic world against real data: the comparison is of direction "
+               "and rough size, not of values):", "",
+               tables.markdown_table(["quantity", "paper", "paper's value", "ours [CI]"],
+                                     [[r["id"], r["source"], f"{r['paper_value']:g}",
+                                       "not measured" if r["ours"] is None else _ci({"estimate": r["ours"], "ci": r["ci"]})]
+                                      for r in data["paper"]]), ""]
+    return md
+
+
 def make_figures(data: dict, out_dir: str) -> dict[str, str]:
     """All PNGs into ``out_dir/figures``; returns {figure name: relative path}."""
     fig_dir = os.path.join(out_dir, "figures")
@@ -102,6 +167,10 @@ def make_figures(data: dict, out_dir: str) -> dict[str, str]:
     if data.get("selection"):
         add("selection_gains", figures.selection_gains, {t: r["gain"] for t, r in data["selection"].items()},
             data["baselines"])
+    stab = data.get("stability")
+    if stab:
+        add("stability", figures.stability_heatmap, stab["win_fraction"], stab["metrics"],
+            best_fraction=stab["best_fraction"])
     inf = data.get("influence")
     if inf:
         add("transfer_gain", figures.heatmap, inf["gain"], inf["targets"], inf["sources"],
@@ -158,6 +227,7 @@ def render(data: dict, figure_paths: dict[str, str]) -> str:
                                      [[a, f"{t['pooled']:+.3f}", f"{t['per_target_mean']:+.3f}"]
                                       for a, t in inf["tau"].items()]), "",
                f"![gain]({figure_paths['transfer_gain']}) ![distance]({figure_paths['domain_distance']})", ""]
+    md += statistics_section(data, figure_paths)
     md += ["## Source pool", "", tables.sources_table(data["sources"]), ""]
     md += ["## How this was produced", "",
            tables.markdown_table(["stage", "wall time (s)", "summary"],

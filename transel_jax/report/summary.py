@@ -46,6 +46,9 @@ def summary(data: dict) -> dict:
     inf = data.get("influence")
     if inf:
         out["influence_tau"] = {a: {k: float(v) for k, v in t.items()} for a, t in inf["tau"].items()}
+    for key in ("statistics", "stability", "paper"):
+        if data.get(key) is not None:
+            out[key] = data[key]
     return out
 
 
@@ -58,6 +61,16 @@ def readme_block(s: dict, name: str) -> str:
              f"{s['probe_seeds']}, suite seed {s['suite_seed']}:", "",
              "| " + " | ".join(_METRIC_NAMES[m] for m in metrics) + " |", "|" + "---|" * len(metrics),
              "| " + " | ".join(f"{wt[m][0]:+.3f} ± {wt[m][1]:.3f}" for m in metrics) + " |", ""]
+    ci = (s.get("statistics") or {}).get("correlation", {}).get("ensemble", {}).get("weighted_tau")
+    if ci:
+        lines[-1:] = ["| " + " | ".join(f"[{ci[m]['ci'][0]:+.2f}, {ci[m]['ci'][1]:+.2f}]" if ci.get(m, {}).get("ci")
+                                        else "n/a" for m in metrics) + " |", "",
+                      "(second row: 95% bootstrap interval over targets and probe seeds)", ""]
+    for v in (s.get("statistics") or {}).get("verdicts", []):
+        if v["verdict"] != "not measured":
+            lines.append(f"- {v['claim']} ({v['source']}): **{v['verdict']}**")
+    if (s.get("statistics") or {}).get("verdicts"):
+        lines.append("")
     if "selection_gain_mean" in s:
         g = s["selection_gain_mean"]
         lines += ["Selected ensemble with its head, mean relative mIoU gain: "

@@ -35,16 +35,26 @@ def aligned(ctx: Context, target: str, seed: int) -> tuple[dict, dict]:
     return act, scores
 
 
+def per_seed_inputs(ctx: Context) -> dict:
+    """What the evaluation statistics read, per target: ``truth_ens`` float [E'] (actual ensemble mIoU),
+    ``truth_single`` float [K], ``ens`` / ``single``: [ {metric: scores aligned with them} per probe seed ],
+    ``members`` int [E', S] (pool indices of each evaluated ensemble)."""
+    out = {"truth_ens": {}, "truth_single": {}, "ens": {}, "single": {}, "members": {}}
+    seeds = [int(s) for s in ctx.config.probe.seeds]
+    for t in plan.check_targets(ctx.config):
+        pairs = [aligned(ctx, t, s) for s in seeds]
+        act, runs = pairs[0][0], [scores for _, scores in pairs]
+        out["truth_ens"][t], out["truth_single"][t], out["members"][t] = act["miou"], act["single"], act["ensembles"]
+        out["ens"][t] = [{m: r[f"ens_{m}"] for m in scoring.ENSEMBLE} for r in runs]
+        out["single"][t] = [{m: r[f"single_{m}"] for m in scoring.SINGLE} for r in runs]
+    return out
+
+
 def run_evaluate(ctx: Context) -> dict:
     targets = plan.check_targets(ctx.config)
     seeds = [int(s) for s in ctx.config.probe.seeds]
-    truth_ens, truth_single, ens, single = {}, {}, {}, {}
-    for t in targets:
-        pairs = [aligned(ctx, t, s) for s in seeds]
-        act, runs = pairs[0][0], [scores for _, scores in pairs]
-        truth_ens[t], truth_single[t] = act["miou"], act["single"]
-        ens[t] = [{m: r[f"ens_{m}"] for m in scoring.ENSEMBLE} for r in runs]
-        single[t] = [{m: r[f"single_{m}"] for m in scoring.SINGLE} for r in runs]
+    inputs = per_seed_inputs(ctx)
+    truth_ens, truth_single, ens, single = (inputs[k] for k in ("truth_ens", "truth_single", "ens", "single"))
     ens_table = study(truth_ens, ens, scoring.ENSEMBLE)
     single_table = study(truth_single, single, scoring.SINGLE)
     write_json(ctx.path("evaluate", "ensemble.json"), ens_table)

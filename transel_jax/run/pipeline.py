@@ -23,19 +23,20 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from transel_jax.run import (actual, candidates, evaluate, finetunes, influence, pool, probe, report_stage,
-                             scoring, selection, validate)
+from transel_jax.run import (actual, candidates, evaluate, finetunes, hosts, influence, pool, probe,
+                             report_stage, scoring, selection, validate)
 from transel_jax.run.stage import Context, Stage, check_names, prepare_run_dir, run_stages
 
 _BASE = ("seed", "model_dtype", "data")
 STAGES: tuple[Stage, ...] = (
-    Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line),
-    Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line),
-    Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line),
+    Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line, divided=True),
+    Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line, divided=True),
+    Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line,
+          version=2),  # 2: shrinkage H-Score, TransRate, N-LEEP among the single-model metrics
     Stage("candidates", candidates.run_candidates, ("seed", "probe"), ("scoring",), candidates.line,
           digest=candidates.digest),
     Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool", "candidates"), finetunes.line,
-          version=2),  # 2: test logits stored at the output stride
+          version=2, divided=True),  # 2: test logits stored at the output stride
     Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
     Stage("evaluate", evaluate.run_evaluate, ("probe",), ("actual", "scoring"), evaluate.line),
     Stage("selection", selection.run_selection, ("selection",), ("actual", "scoring", "finetune"), selection.line,
@@ -55,6 +56,10 @@ def enable_compilation_cache(run_dir: str) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+def _quiet(line: str) -> None:
+    pass
+
+
 def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, rerun: Sequence[str] = (),
         print_fn=print) -> dict:
     """Run every stage of :data:`STAGES` (or up to ``until``) in ``run_dir``; returns {stage: marker}.
@@ -62,10 +67,19 @@ def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, 
     Finished stages with unchanged inputs are skipped; ``fresh`` clears the run directory first; the stages
     named in ``rerun`` are cleared and recomputed, and so are the stages after them (those after a
     content-addressed stage only if its digest changes). :mod:`transel_jax.run.stage` has the rules.
+
+    Multi-host (``jax.distributed`` initialised, several processes: ``transel run --distributed``): every
+    host calls this with the same arguments; the stages marked ``divided`` split their models among the
+    hosts, the others run on the main host (:mod:`transel_jax.run.hosts`). ``run_dir`` must be one
+    directory every host sees.
     """
     check_names(STAGES, until, rerun)  # before anything is created
     validate.check(config)
-    prepare_run_dir(run_dir, fresh)
+    if hosts.is_main():
+        prepare_run_dir(run_dir, fresh)
+    hosts.barrier("run directory ready")
     enable_compilation_cache(run_dir)
+    if hosts.count() > 1 and not hosts.is_main():
+        print_fn = _quiet  # the main host prints the stage lines
     ctx = Context(config=config, run_dir=os.path.abspath(run_dir), print_fn=print_fn)
     return run_stages(STAGES, ctx, seed=int(config.seed), until=until, rerun=rerun)

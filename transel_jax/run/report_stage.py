@@ -48,11 +48,39 @@ def gather(ctx: Context, title: str) -> dict:
     }
 
 
+def statistics(ctx: Context, data: dict) -> dict:
+    """Confidence intervals, paired comparisons, sign and permutation tests, verdicts
+    (:func:`transel_jax.evaluation.statistics.summarize`), the stability analysis over drawn experimental
+    setups (:func:`transel_jax.evaluation.stability.stability`) and our numbers next to the papers'."""
+    from transel_jax.evaluation.paper_figures import side_by_side
+    from transel_jax.evaluation.stability import stability
+    from transel_jax.evaluation.statistics import per_seed_measures, summarize
+
+    inputs = evaluate.per_seed_inputs(ctx)
+    correlation = {"ensemble": per_seed_measures(inputs["truth_ens"], inputs["ens"], scoring.ENSEMBLE),
+                   "single": per_seed_measures(inputs["truth_single"], inputs["single"], scoring.SINGLE)}
+    selection_gains = None
+    if data.get("selection"):
+        selection_gains = {b: {t: r["gain"][b] for t, r in data["selection"].items()} for b in data["baselines"]}
+    inf = data.get("influence")
+    influence_in = None
+    pairs = 0 if not inf else sum(1 for t, row in zip(inf["targets"], inf["gain"]) for s, g in zip(inf["sources"], row)
+                                  if s != t and g is not None and np.isfinite(g))
+    if pairs >= 3:  # a rank correlation of fewer pairs says nothing (the tiny test config has 2)
+        influence_in = {"gain": inf["gain"], "distance": inf["distance"], "targets": inf["targets"],
+                        "sources": inf["sources"]}
+    stats = summarize(correlation, selection=selection_gains, influence=influence_in, seed=int(ctx.config.seed))
+    stab = stability(inputs["truth_ens"], inputs["ens"], list(scoring.ENSEMBLE), members=inputs["members"],
+                     n_setups=1000, seed=int(ctx.config.seed))
+    return {"statistics": stats, "stability": stab, "paper": side_by_side(stats)}
+
+
 def run_report(ctx: Context) -> dict:
     from transel_jax.files import write_json
     from transel_jax.report.summary import summary
 
     data = gather(ctx, title=f"transel run: {ctx.config.name}")
+    data.update(statistics(ctx, data))
     out = write_report(data, ctx.dir("report"))
     write_json(ctx.path("report", "summary.json"), summary(data))
     return {"report": out["report"], "figures": len(out["figures"])}
