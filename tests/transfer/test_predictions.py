@@ -10,24 +10,7 @@ from transel_jax.data import catalog, pipeline, synthetic
 from transel_jax.models import build, random_variables
 from transel_jax.transfer import predictions as predict
 from transel_jax.transfer.predictions import ensemble_mious, head_miou
-
-
-def ref_miou(labels, pred, k):
-    """Loop reference: IoU per class over non-void pixels, mean over classes with a non-zero union."""
-    ious = []
-    y = labels.ravel()
-    p = pred.ravel()
-    for c in range(k):
-        tp = fp = fn = 0
-        for yi, pi in zip(y, p):
-            if yi == 0:
-                continue
-            tp += (yi - 1 == c) and (pi == c)
-            fp += (yi - 1 != c) and (pi == c)
-            fn += (yi - 1 == c) and (pi != c)
-        if tp + fp + fn:
-            ious.append(tp / (tp + fp + fn))
-    return float(np.mean(ious))
+from transel_reference import ref_miou
 
 
 def softmax(z):
