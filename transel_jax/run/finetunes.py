@@ -20,7 +20,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
-from transel_jax.run import datasets, plan, pool
+from transel_jax.run import datasets, hosts, plan, pool
 from transel_jax.run.stage import Context, read_json, read_npz, write_json, write_npz
 
 
@@ -84,8 +84,15 @@ def run_finetunes(ctx: Context) -> dict:
     kept = candidates.load(ctx)
     records = {s["id"]: s for s in pool.sources(ctx)}
     jobs = [(t, records[i]) for t in plan.check_targets(ctx.config) for i in kept[t]]
-    values = [finetune_one(ctx, target, source)["test_miou"]
-              for target, source in tqdm(jobs, desc="fine-tunes", unit="model")]
+    bar = tqdm(total=len(jobs), desc="fine-tunes", unit="model")
+
+    def tune(job) -> float:
+        record = finetune_one(ctx, *job)
+        bar.update(0 if bar.n >= bar.total else 1)
+        return record["test_miou"]
+
+    values = hosts.each(tune, jobs, "finetune")  # several hosts: each fine-tunes its share, then all read
+    bar.close()
     return {"targets": len(kept), "finetunes": len(jobs), "test_miou_min": min(values),
             "test_miou_max": max(values)}
 

@@ -14,7 +14,7 @@ import os
 
 from tqdm.auto import tqdm
 
-from transel_jax.run import datasets, plan
+from transel_jax.run import datasets, hosts, plan
 from transel_jax.run.stage import Context, read_json, write_json
 
 
@@ -80,16 +80,29 @@ def run_pool(ctx: Context) -> dict:
     pretrain = plan.pretrain_specs(pool)
     candidates = plan.candidate_specs(pool)
     generic = {s.architecture: checkpoint(ctx, s.id) for s in pretrain}
+
+    def train(spec: plan.SourceSpec) -> dict:
+        return train_one(ctx, spec, generic[spec.architecture] if spec.init == "generic" else "")
+
+    # several hosts: the generic models first (the generic-initialised candidates start from them), each
+    # host training its share; then the candidates likewise (hosts.each)
+    bar = tqdm(total=len(pretrain) + len(candidates), desc="source pool", unit="model")
     records = []
-    for spec in tqdm(pretrain + candidates, desc="source pool", unit="model"):
-        init_from = generic[spec.architecture] if spec.init == "generic" else ""
-        record = train_one(ctx, spec, init_from)
-        if spec.init != plan.PRETRAIN:
-            records.append(record)
-    write_json(ctx.path("pool", "sources.json"), records)
+    for group, name in ((pretrain, "pool: generic models"), (candidates, "pool: candidates")):
+        done = hosts.each(lambda spec: _counted(bar, train(spec)), group, name)
+        if group is candidates:
+            records = done
+    bar.close()
+    if hosts.is_main():
+        write_json(ctx.path("pool", "sources.json"), records)
     mious = [r["test_miou"] for r in records]
     return {"sources": len(records), "generic_models": len(pretrain),
             "test_miou_min": min(mious), "test_miou_max": max(mious)}
+
+
+def _counted(bar, record: dict) -> dict:
+    bar.update(0 if bar.n >= bar.total else 1)
+    return record
 
 
 def line(summary: dict) -> str:

@@ -12,6 +12,7 @@ and ``feature_rows_k`` int [f_k] for every seed k) and ``probe/<T>/<source id>.n
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 from transel_jax.data import pipeline
 from transel_jax.data.probe_samples import draw_samples, union
 from transel_jax.data.sampling import PixelSample
-from transel_jax.run import datasets, plan, pool
+from transel_jax.run import datasets, hosts, plan, pool
 from transel_jax.run.stage import Context, read_npz, write_npz
 
 
@@ -43,11 +44,20 @@ def load_outputs(ctx: Context, target: str, source_id: str, seed: int) -> tuple[
     return data[f"probs_{seed}"], data[f"feats_{seed}"]
 
 
-def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
-    from transel_jax.models import build
-    from transel_jax.train.checkpoint import load_variables
-    from transel_jax.transfer import predict_at_pixels
+@dataclasses.dataclass
+class _Target:
+    """What probing one target needs: its training subset, the samples of every seed and their union."""
 
+    info: object
+    train: object
+    samples: dict
+    both: PixelSample
+    offsets: np.ndarray
+
+
+def prepare_target(ctx: Context, target: str) -> _Target:
+    """Draw the target's samples (deterministic in the probe seeds) and write ``samples.npz``: the main host
+    writes it; with several hosts the others draw the same samples for their share of the sources."""
     config, probe = ctx.config, ctx.config.probe
     info = datasets.info(config, target)
     train = pipeline.target_subset(datasets.split(config, target, "train"), info)
@@ -55,28 +65,51 @@ def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
     labels = [np.asarray(train[i]["label"], np.int32) for i in range(len(train))]
     samples = draw_samples(labels, probe.seeds, max_per_image=probe.max_per_image,
                            feature_pixels=probe.feature_pixels)
-    save_samples(ctx.path(ctx.dir("probe", target), "samples.npz"), samples)
+    if hosts.is_main():
+        save_samples(ctx.path(ctx.dir("probe", target), "samples.npz"), samples)
     both, offsets = union(s for s, _ in samples.values())
+    return _Target(info, train, samples, both, offsets)
+
+
+def probe_source(ctx: Context, target: str, prepared: _Target, source: dict) -> None:
+    """Write ``probe/<target>/<source id>.npz`` (skipped when it exists: an interrupted run resumes)."""
+    from transel_jax.models import build
+    from transel_jax.train.checkpoint import load_variables
+    from transel_jax.transfer import predict_at_pixels
+
+    path = ctx.path(ctx.dir("probe", target), f"{source['id']}.npz")
+    if os.path.isfile(path):
+        return
+    variables, meta = load_variables(pool.checkpoint(ctx, source["id"]))
+    model = build(meta["model"], meta["num_classes"])
+    probs, feats = predict_at_pixels(model, variables, prepared.train, prepared.both,
+                                     batch_size=ctx.config.data.eval_batch_size, info=prepared.info)
+    arrays = {}
+    for k, (seed, (_, rows)) in enumerate(prepared.samples.items()):
+        part = slice(prepared.offsets[k], prepared.offsets[k + 1])
+        arrays[f"probs_{seed}"], arrays[f"feats_{seed}"] = probs[part], feats[part][rows]
+    write_npz(path, **arrays)
+
+
+def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
+    """Samples and every source's outputs on one target (one host); returns the pixels of all seeds."""
+    prepared = prepare_target(ctx, target)
     for source in tqdm(sources, desc=f"probe {target}", unit="model", leave=False):
-        path = ctx.path("probe", target, f"{source['id']}.npz")
-        if os.path.isfile(path):
-            continue
-        variables, meta = load_variables(pool.checkpoint(ctx, source["id"]))
-        model = build(meta["model"], meta["num_classes"])
-        probs, feats = predict_at_pixels(model, variables, train, both, batch_size=config.data.eval_batch_size,
-                                         info=info)
-        arrays = {}
-        for k, (seed, (_, rows)) in enumerate(samples.items()):
-            part = slice(offsets[k], offsets[k + 1])
-            arrays[f"probs_{seed}"], arrays[f"feats_{seed}"] = probs[part], feats[part][rows]
-        write_npz(path, **arrays)
-    return int(offsets[-1])
+        probe_source(ctx, target, prepared, source)
+    return int(prepared.offsets[-1])
 
 
 def run_probe(ctx: Context) -> dict:
-    sources = pool.sources(ctx)
-    pixels = [probe_target(ctx, t, sources) for t in tqdm(plan.check_targets(ctx.config), desc="probe",
-                                                          unit="target")]
+    sources, targets = pool.sources(ctx), plan.check_targets(ctx.config)
+    if hosts.count() == 1:
+        pixels = [probe_target(ctx, t, sources) for t in tqdm(targets, desc="probe", unit="target")]
+    else:  # the (target, source) pairs divided among the hosts; the main host writes every samples.npz
+        prepared = {t: prepare_target(ctx, t) for t in targets}
+        mine = hosts.share([(t, s) for t in targets for s in sources])
+        for target, source in tqdm(mine, desc="probe", unit="model"):
+            probe_source(ctx, target, prepared[target], source)
+        hosts.barrier("probe")
+        pixels = [int(prepared[t].offsets[-1]) for t in targets]
     return {"targets": len(pixels), "seeds": len(ctx.config.probe.seeds),
             "pixels_per_seed": float(np.mean(pixels)) / len(ctx.config.probe.seeds)}
 

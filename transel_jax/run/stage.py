@@ -49,6 +49,7 @@ import numpy as np
 
 from transel_jax.files import read_json, read_npz, write_json, write_npz  # noqa: F401 (the stages' writers)
 from transel_jax.provenance import code_identity, provenance
+from transel_jax.run import hosts
 
 MARKER = "done.json"
 STARTED = "started.json"  # {"fingerprint", "inputs"} of the attempt that is filling the stage's directory
@@ -70,6 +71,10 @@ class Stage:
       digest: ``summary -> JSON-able``, set for a content-addressed stage: everything the stages after it
         read of its outputs must be a function of ``digest(summary)`` (module docstring), and a stage
         after it that also reads its upstream stages must name them in its own ``after``.
+      divided: in a multi-host run (:mod:`.hosts`), every host calls ``fn``, which divides its work items
+        among them (:func:`transel_jax.run.hosts.each`) and returns the same summary on every host;
+        otherwise ``fn`` runs on the main host only and the others read its marker. Not part of the
+        fingerprint: how the work was divided does not change the results.
     """
 
     name: str
@@ -79,6 +84,7 @@ class Stage:
     line: Callable[[dict], str] = lambda summary: ""
     version: int = 1
     digest: Callable[[dict], object] | None = None
+    divided: bool = False
 
     def __post_init__(self):
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
@@ -368,22 +374,37 @@ def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: s
     recompute (and, by the rules of the module docstring, the stages after them).
     """
     now = code_identity()
+    main, several = hosts.is_main(), hosts.count() > 1
 
     def execute(step: Step) -> dict:
         stage, decision = step.stage, step.decision
-        if decision.action == "stale":
-            ctx.print_fn(f"{step.tag}: stale ({decision.why}): recomputing")
-            if os.path.isdir(ctx.path(stage.name)):
-                shutil.rmtree(ctx.path(stage.name))
-        ctx.dir(stage.name)
-        write_json(ctx.path(stage.name, STARTED), {"fingerprint": decision.fingerprint, "inputs": decision.inputs})
+        # multi-host: every host has decided (read the markers) before the main host changes anything
+        hosts.barrier(f"{stage.name}:decided")
+        if main:
+            if decision.action == "stale":
+                ctx.print_fn(f"{step.tag}: stale ({decision.why}): recomputing")
+                if os.path.isdir(ctx.path(stage.name)):
+                    shutil.rmtree(ctx.path(stage.name))
+            ctx.dir(stage.name)
+            write_json(ctx.path(stage.name, STARTED), {"fingerprint": decision.fingerprint,
+                                                       "inputs": decision.inputs})
+        hosts.barrier(f"{stage.name}:started")
         start = time.perf_counter()
-        summary = _jsonable(stage.fn(ctx) or {})
+        summary = None
+        if main or stage.divided:
+            summary = _jsonable(stage.fn(ctx) or {})
         wall = time.perf_counter() - start
+        hosts.barrier(f"{stage.name}:computed")
+        if not main:  # the main host's marker is the stage's record
+            hosts.barrier(f"{stage.name}:marked")
+            return read_marker(ctx.run_dir, stage.name)
         marker = {"stage": stage.name, "fingerprint": decision.fingerprint, "inputs": decision.inputs,
                   "digest": digest_key(stage, summary) if stage.digest else None, "seed": seed, "wall_s": wall,
                   "summary": summary, "line": stage.line(summary), "provenance": provenance()}
+        if several:
+            marker["hosts"] = hosts.count()
         write_json(ctx.path(stage.name, MARKER), marker)
+        hosts.barrier(f"{stage.name}:marked")
         ctx.print_fn(f"{step.tag}: done in {wall:.1f} s {marker['line']}")
         return marker
 

@@ -115,9 +115,8 @@ class Checkpointer:
         self.directory = os.path.abspath(os.fspath(directory))
         self.every_steps = checks.check_positive_int(every_steps, "every_steps")
         keep = checks.check_positive_int(keep, "keep")
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=True, enable_async_checkpointing=False,
-            multiprocessing_options=distributed.checkpoint_multiprocessing_options())
+        # several processes (SPMD): orbax creates the root on process 0, every process writes its shards
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
         self._manager = ocp.CheckpointManager(self.directory, options=options,
                                               item_names=("state", "meta", "checksums"))
 
@@ -223,10 +222,15 @@ class Checkpointer:
         warnings.warn(f"checkpoint {self.directory}/{step} is unreadable ({type(err).__name__}: "
                       f"{reason}); skipping it and using the previous one",
                       RuntimeWarning, stacklevel=3)
+        spmd = distributed.process_count() > 1  # every process of the model skips the same step (shared files)
+        if spmd:  # all have read it before process 0 moves it, and all see it moved before reloading
+            distributed.barrier(f"checkpoint-skip:{self.directory}:{step}:read")
         if distributed.is_logging_process():
             path = os.path.join(self.directory, str(step))
             if os.path.isdir(path):
                 os.replace(path, f"{path}.corrupt")
+        if spmd:
+            distributed.barrier(f"checkpoint-skip:{self.directory}:{step}:moved")
         self._manager.reload()
 
     def close(self) -> None:

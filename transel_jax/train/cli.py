@@ -33,7 +33,8 @@ def main(args: argparse.Namespace) -> int:
         with open(os.path.join(args.workdir, "config.json"), "w", encoding="utf-8") as f:
             json.dump({"config_file": args.config, "overrides": args.config_overrides,
                        "config": config.to_dict()}, f, indent=1)
-    result = run.run(config, args.workdir, resume=args.resume)
+    with distributed.exit_promptly_on_error():  # several processes: a failed one exits, not waits
+        result = run.run(config, args.workdir, resume=args.resume)
     if result.eval is not None and distributed.is_logging_process():
         print(f"{config.eval.split} mIoU: {result.eval.miou:.4f} ({args.workdir}/eval.json)")
     return 0

@@ -6,25 +6,25 @@ each host supplies its own contiguous share (``global_batch // process_count`` e
 
 Two multi-host modes:
 
-- **SPMD** (``transel train --config.distributed=true``): one model spans every device of every host;
-  :func:`process_index`, :func:`process_count` and :func:`devices` are jax's global ones.
-- **Host-local** (``transel run --distributed``: the study's independent models divided among hosts):
-  inside ``with host_local():`` a model trains on this host's devices only, as if it were a one-process
-  job: :func:`process_index` is 0, :func:`process_count` 1, :func:`devices` the local devices,
-  :func:`is_logging_process` true, and orbax checkpoints involve this process alone
-  (:func:`checkpoint_multiprocessing_options`). The hosts still share one ``jax.distributed`` runtime,
-  which ``transel run`` uses for its barriers between stages (:mod:`transel_jax.run.hosts`).
+- **SPMD** (``transel train --config.distributed=true``): :func:`initialize_distributed` makes one jax
+  runtime of every process; one model spans every device of every host.
+- **Independent hosts** (``transel run --distributed``: the study's models divided among hosts):
+  :func:`join_job` connects the processes to jax.distributed's coordination service only. Each process
+  stays a one-process jax program on its own devices (a model trains and checkpoints on one host, as the
+  papers trained each on one TPU v3-8); :func:`barrier` and :func:`job_process_index` /
+  :func:`job_process_count` span the job (:mod:`transel_jax.run.hosts`).
 
-Joining the processes: :func:`initialize_distributed` calls ``jax.distributed.initialize()``. On a TPU
-pod, under SLURM and the other clusters jax detects, it needs no arguments; anywhere else (several
+Finding the processes: on a TPU pod, under SLURM and the other clusters jax detects, nothing needs
+setting; anywhere else (several
 processes on one machine, ``launch/local_multiprocess.sh``) the environment variables
 ``TRANSEL_COORDINATOR`` (``host:port`` of process 0), ``TRANSEL_NUM_PROCESSES`` and ``TRANSEL_PROCESS_ID``
 give them explicitly.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
-import contextvars
+import dataclasses
 import os
 
 import jax
@@ -35,8 +35,6 @@ AXIS = "data"
 ENV_COORDINATOR = "TRANSEL_COORDINATOR"
 ENV_NUM_PROCESSES = "TRANSEL_NUM_PROCESSES"
 ENV_PROCESS_ID = "TRANSEL_PROCESS_ID"
-
-_HOST_LOCAL = contextvars.ContextVar("transel_host_local", default=False)
 
 
 def _explicit_cluster() -> dict | None:
@@ -85,56 +83,140 @@ def initialize_distributed(enabled: bool) -> None:
 
 
 @contextlib.contextmanager
-def host_local():
-    """Inside, training and evaluation use this host's devices only, as a one-process job (module docstring)."""
-    token = _HOST_LOCAL.set(True)
+def exit_promptly_on_error():
+    """In a job of several processes, a process whose work raises prints the traceback and exits at once
+    (status 2 for a ValueError/TypeError, else 1) instead of returning: a normal exit waits in jax's
+    shutdown barrier for its peers, which wait for it in a collective or a barrier. ``launch/
+    local_multiprocess.sh`` then stops the others; on a pod or under SLURM, jax's coordination service
+    ends them when the missing heartbeats time out. A no-op in a one-process job."""
     try:
         yield
-    finally:
-        _HOST_LOCAL.reset(token)
+    except BaseException as err:
+        if job_process_count() == 1 or isinstance(err, SystemExit):
+            raise
+        import sys
+        import traceback
 
-
-def is_host_local() -> bool:
-    return _HOST_LOCAL.get()
+        print(f"process {job_process_index()} of {job_process_count()} failed:", file=sys.stderr)
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2 if isinstance(err, (ValueError, TypeError)) else 1)
 
 
 def process_index() -> int:
-    """This process's index among those one model spans (0 inside :func:`host_local`)."""
-    return 0 if is_host_local() else jax.process_index()
+    """This process's index among those one model spans (jax.process_index())."""
+    return jax.process_index()
 
 
 def process_count() -> int:
-    """The number of processes one model spans (1 inside :func:`host_local`)."""
-    return 1 if is_host_local() else jax.process_count()
+    """The number of processes one model spans (jax.process_count())."""
+    return jax.process_count()
 
 
 def devices() -> list:
-    """The devices one model spans: every device of every host, or this host's inside :func:`host_local`."""
-    return list(jax.local_devices() if is_host_local() else jax.devices())
+    """The devices one model spans: every device of every process of the jax runtime."""
+    return list(jax.devices())
 
 
-def checkpoint_multiprocessing_options():
-    """orbax ``MultiprocessingOptions``: every process (SPMD), or this process alone (:func:`host_local`)."""
-    import orbax.checkpoint as ocp
-
-    if is_host_local() and jax.process_count() > 1:
-        pid = jax.process_index()
-        return ocp.options.MultiprocessingOptions(primary_host=pid, active_processes={pid},
-                                                  barrier_sync_key_prefix=f"host{pid}")
-    return ocp.options.MultiprocessingOptions()
+# ------------------------------------------------------------------ a job of independent jax processes
 
 
-def barrier(name: str) -> None:
-    """Wait until every process of the job reached ``barrier(name)`` (a no-op with one process, and inside
-    :func:`host_local`, whose work is this process's alone)."""
-    if jax.process_count() > 1 and not is_host_local():
+@dataclasses.dataclass
+class _Job:
+    process_id: int
+    num_processes: int
+    client: object
+    service: object | None
+
+
+_JOB: _Job | None = None
+
+
+def join_job(timeout_s: float = 300.0) -> None:
+    """Join the processes of a job whose hosts run *independent* jax programs (``transel run
+    --distributed``): each keeps its own devices (jax.process_count() stays 1, every model trains on this
+    host's devices and checkpoints as a one-process job), and the processes share only jax.distributed's
+    coordination service (process 0 serves it), which :func:`barrier` uses. The cluster is found as
+    :func:`initialize_distributed` finds it (``TRANSEL_*`` variables, else jax's SLURM/TPU/MPI detection).
+    A no-op when already joined or when a jax.distributed runtime is initialised.
+    """
+    global _JOB
+    if _JOB is not None or jax.distributed.is_initialized():
+        return
+    params = _explicit_cluster()
+    if params is None:
+        from jax._src import clusters
+
+        address, count, pid, _ = clusters.ClusterEnv.auto_detect_unset_distributed_params(
+            None, None, None, None, None, int(timeout_s))
+        if address is None or count is None or pid is None:
+            raise RuntimeError(f"transel run --distributed found no cluster to join; on a TPU pod or under "
+                               f"SLURM it needs no settings, elsewhere set {ENV_COORDINATOR}, "
+                               f"{ENV_NUM_PROCESSES} and {ENV_PROCESS_ID} (launch/local_multiprocess.sh does)")
+        params = {"coordinator_address": address, "num_processes": int(count), "process_id": int(pid)}
+    from jax._src.lib import _jax  # jax.distributed's own service and client (no public handle to them alone)
+
+    address, count, pid = params["coordinator_address"], params["num_processes"], params["process_id"]
+    service = None
+    if pid == 0:
+        service = _jax.get_distributed_runtime_service("[::]:" + address.rsplit(":", 1)[1], count,
+                                                       heartbeat_timeout=100, shutdown_timeout=300)
+    client = _jax.get_distributed_runtime_client(address, pid, init_timeout=int(timeout_s), heartbeat_timeout=100)
+    client.connect()
+    _JOB = _Job(pid, count, client, service)
+    atexit.register(_leave_job)
+
+
+def _leave_job() -> None:
+    global _JOB
+    if _JOB is None:
+        return
+    job, _JOB = _JOB, None
+    job.client.shutdown()  # waits for every process to leave (the coordination service's shutdown barrier)
+    if job.service is not None:
+        job.service.shutdown()
+
+
+BARRIER_TIMEOUT_ENV = "TRANSEL_BARRIER_TIMEOUT_S"
+DEFAULT_BARRIER_TIMEOUT_S = 7 * 24 * 3600.0  # a stage's work on one host may take days on a real pool
+
+
+def job_process_index() -> int:
+    """This process's index in the job: of :func:`join_job`'s job when joined, else jax.process_index()."""
+    return _JOB.process_id if _JOB is not None else jax.process_index()
+
+
+def job_process_count() -> int:
+    """The number of processes of the job (:func:`join_job`'s, else jax.process_count())."""
+    return _JOB.num_processes if _JOB is not None else jax.process_count()
+
+
+def barrier(name: str, timeout_s: float | None = None) -> None:
+    """Wait until every process of the job reached ``barrier(name)``; a no-op with one process.
+
+    ``transel run`` meets all hosts here between stages (the :func:`join_job` job). It waits on the ``jax.distributed`` coordination service (no device collective, so a
+    host may wait for hours while another trains), at most ``timeout_s`` (default
+    ``$TRANSEL_BARRIER_TIMEOUT_S`` or 7 days); a dead peer makes it fail with an error, not hang. ``name``
+    must be unique within the job (each call of the same name must be the same meeting on every host).
+    """
+    if job_process_count() == 1:
+        return
+    if timeout_s is None:
+        timeout_s = float(os.environ.get(BARRIER_TIMEOUT_ENV, DEFAULT_BARRIER_TIMEOUT_S))
+    from jax._src import distributed as _jax_distributed  # the coordination client: no public handle yet
+
+    client = _JOB.client if _JOB is not None else _jax_distributed.global_state.client
+    if client is None:
         from jax.experimental import multihost_utils
 
         multihost_utils.sync_global_devices(name)
+        return
+    client.wait_at_barrier(f"transel:{name}", int(timeout_s * 1000))
 
 
 def make_mesh(devices_=None) -> Mesh:
-    """1-d mesh named ``"data"`` over ``devices_`` (default :func:`devices`: every device of every host)."""
+    """1-d mesh named ``"data"`` over ``devices_`` (default: every device of every host)."""
     devices_ = devices() if devices_ is None else list(devices_)
     return Mesh(np.asarray(devices_), (AXIS,))
 
@@ -193,6 +275,5 @@ def shard_batch(batch: dict, mesh: Mesh) -> dict:
 
 
 def is_logging_process() -> bool:
-    """Only process 0 writes logs and checkpoint metadata (every host inside :func:`host_local`, for its
-    own models)."""
+    """Only process 0 writes logs and checkpoint metadata."""
     return process_index() == 0

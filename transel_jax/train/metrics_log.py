@@ -34,8 +34,8 @@ class MetricsWriter:
             self._write({"run": {"version": transel_jax.__version__, "config": config or {},
                                  "devices": [str(d) for d in distributed.devices()],
                                  "process_count": distributed.process_count(),
-                                 "host": {"process_index": jax.process_index(),
-                                          "process_count": jax.process_count()}}})
+                                 "job": {"process_index": distributed.job_process_index(),
+                                         "process_count": distributed.job_process_count()}}})
         self._tb = _tensorboard_writer(workdir)
 
     def write(self, step: int, metrics: dict) -> None:

@@ -84,7 +84,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, resume: bool = False
         source = pipeline.target_subset(source, info)
     model = build_model(config, info.num_classes, build)
     variables = initial_variables(model, config, info)
-    pid, nproc = distributed.process_index(), distributed.process_count()  # 0, 1 inside host_local()
+    pid, nproc = distributed.process_index(), distributed.process_count()
 
     def batches(start_step: int):
         return pipeline.train_batches(source, info, batch_size=config.train.global_batch_size,
