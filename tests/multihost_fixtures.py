@@ -77,3 +77,21 @@ def launcher(tmp_path_factory):
     yield launch
     for proc in started:
         _kill_group(proc)
+
+
+TINY_RUN_CONFIG = os.path.join(ROOT, "tests", "run", "tiny_config.py")
+
+
+@pytest.fixture(scope="session")
+def tiny_single_run(tmp_path_factory):
+    """``(run_dir, printed lines)`` of one in-process ``transel run`` of tests/run/tiny_config.py (this
+    process: 1 process x 4 CPU devices), once per session. The multi-host run test compares a 2-process run
+    against it; tests/run/test_end_to_end.py can take it as its ``run_dir`` so the suite runs the tiny
+    study once instead of twice."""
+    from transel_jax.config import load_config
+    from transel_jax.run import pipeline
+
+    path = str(tmp_path_factory.mktemp("tiny_run"))
+    lines: list[str] = []
+    pipeline.run(load_config(TINY_RUN_CONFIG), path, print_fn=lines.append)
+    return path, lines

@@ -213,7 +213,10 @@ def score_ensembles(
       source_names: names of the N sources, carried into the result.
       memory_budget: bytes (integer >= 1) of device working memory the chunking may use.
       pixel_chunk, ensemble_batch: override the planned chunk sizes (integers >= 1).
-      devices: devices to shard the ensembles over (default: all local devices). On a multi-core CPU,
+      devices: devices to shard the ensembles over (default: all local devices). ``jax.devices()`` of a
+        multi-process job (``jax.distributed``) spans every process: each process then calls with the
+        same inputs (it holds the pixel chunks), the ensembles are split over every device, and every
+        process returns the whole, identical result. On a multi-core CPU,
         expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
         jax is imported) to use every core; without it a warning says so once.
       progress: show a progress bar over pixel chunks.
@@ -337,6 +340,16 @@ def _num_class_chunks(labels: np.ndarray, chunk: int, multiple: int = 1) -> int:
     return sum(len(_chunk_sizes(int(c), chunk, multiple)) for c in np.bincount(labels))
 
 
+def _host(a, dtype=None) -> np.ndarray:
+    """A kernel's output on the host. Sharded over the devices of several processes (``devices`` spanning
+    a multi-process job), it is gathered first, so every process gets the whole array."""
+    if isinstance(a, jax.Array) and not a.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        a = multihost_utils.process_allgather(a, tiled=True)
+    return np.asarray(a, dtype)
+
+
 def _replicate(x, mesh: Mesh):
     return jax.device_put(x, NamedSharding(mesh, P()))
 
@@ -399,16 +412,16 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     def finish(pending):
         kind, cls, weights, chunk, out = pending
         if kind == "dense":
-            true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in out)
+            true, pred, spread = (_host(a, np.float64)[:num_ens] for a in out)
             tied = np.nonzero(pred.sum(axis=1) > weights.sum() + 0.5)[0]
             if tied.size:  # rare: recompute those ensembles with ties split evenly
                 true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
             acc.add(cls, true, pred, spread)
             return None
-        true, pred, spread = (np.asarray(a, np.float64)[:num_ens] for a in out[:3])
+        true, pred, spread = (_host(a, np.float64)[:num_ens] for a in out[:3])
         pred[:, cls] += true[:, 0]  # certified correct pixels are predicted as their class
         acc.add(cls, true, pred, spread)
-        bits = np.asarray(out[3])[:num_ens]
+        bits = _host(out[3])[:num_ens]
         rows, blocks = np.nonzero(bits)
         if rows.size:
             _dense_blocks(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], plan, mesh, acc)
@@ -464,7 +477,7 @@ def _dense_blocks(chunk, cls, weights, members, rows, blocks, bits, plan: Plan, 
     kernel = kernels.on_mesh(pruned.dense_block_stats, mesh, 4, batch=plan.batch)
     out = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh),
                  jax.device_put(pairs, NamedSharding(mesh, P(kernels.AXIS))))
-    true, pred, spread = (np.asarray(a, np.float64)[:count] for a in out)
+    true, pred, spread = (_host(a, np.float64)[:count] for a in out)
     uniq, starts = np.unique(rows, return_index=True)  # rows come sorted (np.nonzero is row-major)
     acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
 
@@ -477,7 +490,7 @@ def _split_ties(chunk, cls, weights, members, plan: Plan, mesh: Mesh):
     kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=True, batch=batch)
     out = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh),
                  _split_ensembles(padded, mesh, batch))
-    return tuple(np.asarray(a, np.float64)[:count] for a in out)
+    return tuple(_host(a, np.float64)[:count] for a in out)
 
 
 def _scores_from_class_stats(stats, num_pixels: int, metrics) -> dict[str, np.ndarray]:
@@ -507,6 +520,6 @@ def _e_leep_only(q, members, plan: Plan, mesh: Mesh, num_classes: int, progress:
         weights = np.zeros(chunk, np.float32)
         weights[:part.shape[1]] = 1.0
         part = np.pad(part, ((0, 0), (0, chunk - part.shape[1])), mode="edge")
-        total += np.asarray(kernel(_replicate(part, mesh), _replicate(weights, mesh), members_dev),
+        total += _host(kernel(_replicate(part, mesh), _replicate(weights, mesh), members_dev),
                             np.float64)[: members.shape[0]]
     return total

@@ -1,0 +1,115 @@
+"""`transel run --distributed` with 2 local processes (launch/local_multiprocess.sh) on the tiny end-to-end
+config: the same results as one process, the work divided, one host's models trained on its own devices.
+
+The one-process run is the session's in-process tiny run (``tiny_single_run``: 4 CPU devices); each of the 2
+processes gets 4 CPU devices too, so each model is computed exactly as the one-process run computes it,
+and every stored number must be equal. The 2-process run starts with a copy of the one-process run's
+persistent compilation cache (``<run_dir>/.jax_cache``): the programs are the same, so it compiles less
+(it keeps the test short; the cache changes no result).
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from multihost_fixtures import TINY_RUN_CONFIG, launcher, tiny_single_run  # noqa: E402,F401 -- fixtures
+
+
+def run_args(run_dir) -> list[str]:
+    return ["run", "--config", TINY_RUN_CONFIG, "--workdir", str(run_dir)]
+
+
+TIMING_KEYS = ("provenance", "stages_s", "wall_s", "git_commit", "command", "time")
+
+
+def _normalised(value, run_dir: str):
+    """JSON value with the run directory replaced by ``<run>`` and times and provenance left out."""
+    if isinstance(value, dict):
+        return {k: _normalised(v, run_dir) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [_normalised(v, run_dir) for v in value]
+    if isinstance(value, str):
+        return value.replace(run_dir, "<run>")
+    return value
+
+
+def _normalised_report(text: str, run_dir: str) -> str:
+    """report.md with the run directory, the stage wall times and the provenance lines neutralised."""
+    text = text.replace(run_dir, "<run>")
+    text = re.sub(r"^\| (\w+) \| [0-9.]+ \|", r"| \1 | <s> |", text, flags=re.MULTILINE)
+    text = re.sub(r"Total stage wall time: [0-9.]+ s", "Total stage wall time: <s>", text)
+    return "\n".join(line for line in text.splitlines() if not any(f'"{k}"' in line for k in TIMING_KEYS))
+
+
+def _results(run_dir) -> dict:
+    """{relative path: normalised JSON, report text or {name: array}} of every stored result (not the
+    checkpoints, logs, caches, markers or config files, which record times and provenance)."""
+    run_dir, out = str(run_dir), {}
+    for path in glob.glob(os.path.join(run_dir, "**", "*"), recursive=True):
+        rel = os.path.relpath(path, run_dir)
+        if ("checkpoints" in rel or ".jax_cache" in rel or not os.path.isfile(path)
+                or os.path.basename(rel) in ("done.json", "started.json", "transel_run.json", "config.json")):
+            continue
+        if rel.endswith(".json"):
+            out[rel] = _normalised(json.load(open(path)), run_dir)
+        elif rel.endswith(".npz"):
+            with np.load(path) as data:
+                out[rel] = {k: data[k] for k in data.files}
+        elif rel.endswith(".md"):
+            out[rel] = _normalised_report(open(path).read(), run_dir)
+    return out
+
+
+def test_two_hosts_same_results_as_one(launcher, tiny_single_run, tmp_path):
+    one, two = type(tmp_path)(tiny_single_run[0]), tmp_path / "two"
+    os.makedirs(two)
+    shutil.copytree(one / ".jax_cache", two / ".jax_cache")
+    job = launcher(2, run_args(two), devices=4, timeout=500)
+    assert job.returncode == 0, job.output[-4000:]
+    single_s = sum(json.load(open(p))["wall_s"] for p in glob.glob(str(one / "*" / "done.json")))
+    two_s = sum(json.load(open(p))["wall_s"] for p in glob.glob(str(two / "*" / "done.json")))
+    print(f"\ntransel run, tiny config, stage wall time: 1 process {single_s:.1f} s, 2 processes {two_s:.1f} s "
+          f"(launch to exit {job.wall_s:.1f} s, warm compilation cache)")
+
+    # the work was divided: each pool model and fine-tune logged by the host that trained it
+    trained_by = {}
+    for log in glob.glob(str(two / "**" / "metrics.jsonl"), recursive=True):
+        first = json.loads(open(log).readline())["run"]
+        assert first["process_count"] == 1 and len(first["devices"]) == 4  # one host's own devices
+        trained_by[os.path.relpath(os.path.dirname(log), two)] = first["job"]["process_index"]
+    pool = {k: v for k, v in trained_by.items() if k.startswith("pool/")}
+    assert len(pool) == 5 and set(pool.values()) == {0, 1}
+    tuned = {k: v for k, v in trained_by.items() if k.startswith("finetune/")}
+    assert set(tuned.values()) == {0, 1}
+    markers = [json.load(open(p)) for p in glob.glob(str(two / "*" / "done.json"))]
+    assert len(markers) == 10 and all(m["hosts"] == 2 for m in markers)
+
+    # every stored result equal to the one-process run's
+    a, b = _results(one), _results(two)
+    assert sorted(a) == sorted(b)
+    assert len(a) > 20
+    worst = 0.0
+    for rel in a:
+        if rel.endswith(".npz"):
+            assert sorted(a[rel]) == sorted(b[rel]), rel
+            for k in a[rel]:
+                assert a[rel][k].shape == b[rel][k].shape and a[rel][k].dtype == b[rel][k].dtype, (rel, k)
+                if a[rel][k].size and np.issubdtype(a[rel][k].dtype, np.number):
+                    worst = max(worst, float(np.max(np.abs(a[rel][k].astype(np.float64)
+                                                           - b[rel][k].astype(np.float64)))))
+                assert np.array_equal(a[rel][k], b[rel][k], equal_nan=True), (rel, k)
+        else:
+            assert a[rel] == b[rel], rel
+    print(f"max abs difference over every stored array: {worst}")
+    report = (two / "report" / "report.md").read_text()
+    assert "## Verdict" in report and "## Selection" in report
+
