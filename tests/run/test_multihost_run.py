@@ -17,6 +17,7 @@ import shutil
 import sys
 
 import numpy as np
+import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -69,6 +70,11 @@ def _results(run_dir) -> dict:
     return out
 
 
+# Opt-in for now: one more tiny study (~200 s on the loaded 2-core dev box, plus ~190 s for the in-process
+# reference unless tests/run/test_end_to_end.py shares it through ``tiny_single_run``) does not fit the
+# suite's time budget. TRANSEL_MULTIHOST_RUN_TEST=1 runs it.
+@pytest.mark.skipif(os.environ.get("TRANSEL_MULTIHOST_RUN_TEST", "") != "1",
+                    reason="set TRANSEL_MULTIHOST_RUN_TEST=1: a 2-process tiny study (minutes on 2 cores)")
 def test_two_hosts_same_results_as_one(launcher, tiny_single_run, tmp_path):
     one, two = type(tmp_path)(tiny_single_run[0]), tmp_path / "two"
     os.makedirs(two)
