@@ -87,13 +87,14 @@ class SelectPlan:
         """The dry run's listing."""
         info = self.target.info
         out = [f"pool: {len(self.models)} models"]
+        width = max(len(m.name) for m in self.models)
         for m in self.models:
             facts = [f"{m.num_classes} classes", m.kind]
             if m.meta.dataset:
                 facts.append(f"trained on {m.meta.dataset}")
             if m.meta.source_miou is not None:
                 facts.append(f"source mIoU {m.meta.source_miou:.3f}")
-            out.append(f"  {m.name:24s} {m.architecture:16s} {', '.join(facts)}  ({m.origin})")
+            out.append(f"  {m.name:{width}s}  {m.architecture:14s} {', '.join(facts)}  ({m.origin})")
         splits = ", ".join(f"{k} {v}" for k, v in info.splits.items())
         out.append(f"target: {self.target.spec} ({self.target.kind}): {info.num_classes} classes "
                    f"({', '.join(info.class_names[1:])}); images: {splits}")
