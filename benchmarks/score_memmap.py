@@ -114,8 +114,8 @@ def main() -> None:
     wall = time.perf_counter() - start
     if members.shape[0] < total:
         print(f"scored {members.shape[0]:,} of {total:,} ensembles (every {total // members.shape[0]}th); "
-              f"scoring time excluding reads, extrapolated to all: "
-              f"{(wall - source.seconds) * total / members.shape[0]:.0f} s")
+              f"linear extrapolation of the non-read time to all: {(wall - source.seconds) * total / members.shape[0]:.0f} s "
+              f"(an upper bound: the per-chunk costs, top-K lists and transfers, do not grow with the ensembles)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print("| metrics | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")
     print("|---|---|---|---|---|")
