@@ -31,8 +31,11 @@ the floor is kept where it is, as the papers define both metrics, and only guara
 BASE (eq. 8) = sum_s P_s * N_s * C_s: source test mIoU, number of source images, number of source
 classes; target-agnostic.
 
-The same sufficient statistics (``ensemble_stats``) feed both the single-ensemble functions here and the
-batched all-ensembles engine in ``transel_jax.ensembles``; ``iou_from_stats`` turns them into scores.
+The single-ensemble functions here compute the per-class sufficient statistics of one ensemble with
+``ensemble_stats``; the batched all-ensembles engine computes the same statistics per single-class pixel
+chunk for every ensemble with its own kernels (``transel_jax.ensembles.kernels.class_chunk_stats``, and
+the pruned pass of ``transel_jax.ensembles.pruned``). Both turn them into IoU with
+``transel_jax.evaluation.miou.mean_iou`` (``iou_from_stats``, ``soft_iou_from_stats`` here).
 """
 from __future__ import annotations
 
