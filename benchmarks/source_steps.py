@@ -1,0 +1,59 @@
+"""Has a source model's in-domain test mIoU levelled off at the pool's step count? One source, several budgets.
+
+    python benchmarks/source_steps.py                                   # syn_drive_day, both tiny architectures
+    python benchmarks/source_steps.py --config configs/study.py --dataset syn_aerial_urban --steps 50,150,450
+
+Each budget is a separate training run with the pool's own recipe (`transel_jax.run.pool.training_config`:
+batch, learning rate, schedule scaled to the budget, warmup, seed; scratch init), evaluated on the
+dataset's test split as the pool stage evaluates it (first `data.test_images` images). Prints a table of
+test mIoU per step budget and architecture; the runs go to a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/study.py")
+    ap.add_argument("--dataset", default="syn_drive_day")
+    ap.add_argument("--architectures", default="hrnetv2_tiny,resnet_tiny")
+    ap.add_argument("--steps", default="50,100,150,300,600")
+    args = ap.parse_args()
+
+    from transel_jax.config import load_config
+    from transel_jax.run import datasets, plan
+    from transel_jax.run.pool import training_config
+    from transel_jax.train import run
+
+    config = load_config(args.config)
+    budgets = [int(s) for s in args.steps.split(",")]
+    archs = args.architectures.split(",")
+    info = datasets.info(config, args.dataset)
+    test = datasets.split(config, args.dataset, config.data.test_split, config.data.test_images)
+    rows = {}
+    with tempfile.TemporaryDirectory() as root:
+        for arch in archs:
+            for steps in budgets:
+                config.pool.steps = steps
+                c = training_config(config, plan.SourceSpec(args.dataset, arch, "scratch"))
+                t0 = time.perf_counter()
+                result = run.run(c, os.path.join(root, f"{arch}_{steps}"), source=datasets.split(config, args.dataset, "train"),
+                                 eval_source=test, info=info)
+                rows[arch, steps] = (result.eval.miou, time.perf_counter() - t0)
+                print(f"{arch} {steps} steps: test mIoU {result.eval.miou:.3f} ({rows[arch, steps][1]:.0f} s)", flush=True)
+    print(f"\n{args.dataset} ({args.config} recipe: batch {config.pool.batch_size}, lr {config.pool.base_lr}, "
+          f"{config.pool.schedule} schedule), test mIoU on {len(test)} test images, scratch init")
+    print("| steps | " + " | ".join(archs) + " |\n|---|" + "---|" * len(archs))
+    for steps in budgets:
+        print(f"| {steps} | " + " | ".join(f"{rows[a, steps][0]:.3f}" for a in archs) + " |")
+
+
+if __name__ == "__main__":
+    main()
