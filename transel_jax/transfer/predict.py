@@ -258,22 +258,19 @@ def _protocol_outputs(out, name: str, batch: int):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
         raise ValueError(f"model {name!r}: predict must return (probs, feats or None), got {got}")
-    probs = np.asarray(out[0])
-    if probs.ndim != 4 or probs.shape[0] != batch or min(probs.shape) == 0:
-        raise ValueError(f"model {name!r}: expected probs [{batch}, h, w, Z] for a batch of {batch} images, "
-                         f"got shape {probs.shape}")
-    if not np.issubdtype(probs.dtype, np.floating):
-        raise TypeError(f"model {name!r}: expected floating probs, got dtype {probs.dtype}")
-    feats = None
-    if out[1] is not None:
-        feats = np.asarray(out[1])
-        if feats.ndim != 4 or feats.shape[0] != batch or min(feats.shape) == 0:
-            raise ValueError(f"model {name!r}: expected feats [{batch}, h', w', D] or None for a batch of "
-                             f"{batch} images, got shape {feats.shape}")
-        if not np.issubdtype(feats.dtype, np.floating):
-            raise TypeError(f"model {name!r}: expected floating feats, got dtype {feats.dtype}")
-        feats = feats.astype(np.float32, copy=False)
-    return probs.astype(np.float32, copy=False), feats
+    probs = _map(out[0], f"probs [{batch}, h, w, Z]", "probs", name, batch)
+    feats = None if out[1] is None else _map(out[1], f"feats [{batch}, h', w', D] or None", "feats", name, batch)
+    return probs, feats
+
+
+def _map(x, expected: str, what: str, name: str, batch: int) -> np.ndarray:
+    """A [B, h, w, K] floating map as float32, or a clear error naming the model."""
+    arr = np.asarray(x)
+    if arr.ndim != 4 or arr.shape[0] != batch or min(arr.shape) == 0:
+        raise ValueError(f"model {name!r}: expected {expected} for a batch of {batch} images, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"model {name!r}: expected floating {what}, got dtype {arr.dtype}")
+    return arr.astype(np.float32, copy=False)
 
 
 def _check_consistent(name, probs, feats, probs_out, feats_out) -> None:
