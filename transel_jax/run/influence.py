@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from transel_jax.analysis import ASSIGNMENTS, distance_matrix, relative_transfer_gain
 from transel_jax.evaluation import kendall_tau
-from transel_jax.run import datasets, finetunes, plan, pool
+from transel_jax.run import datasets, finetunes, hosts, plan, pool
 from transel_jax.run.stage import Context, read_json, write_json
 
 
@@ -53,8 +53,18 @@ def run_influence(ctx: Context) -> dict:
     models = [plan.SourceSpec(s, inf.architecture, inf.init).id for s in sources]
     # with targets.leave_target_out a target's own source model is not fine-tuned on it (NaN in the matrix)
     pairs = [(t, m) for t in targets for s, m in zip(sources, models) if s != t] + [(t, generic.id) for t in targets]
-    tuned = {(t, m): finetunes.finetune_one(ctx, t, finetunes.pool_record(ctx, m))["test_miou"]
-             for t, m in tqdm(pairs, desc="influence fine-tunes", unit="model")}
+    bar = tqdm(total=len(pairs), desc="influence fine-tunes", unit="model")
+
+    def tune(pair) -> float:
+        value = finetunes.finetune_one(ctx, pair[0], finetunes.pool_record(ctx, pair[1]))["test_miou"]
+        bar.update(0 if bar.n >= bar.total else 1)
+        return value
+
+    tuned = dict(zip(pairs, hosts.each(tune, pairs, "influence fine-tunes")))  # divided among hosts
+    bar.close()
+    if not hosts.is_main():  # the main host computes the distances and writes the results
+        hosts.barrier("influence results")
+        return _summary(load(ctx))
     gains_m = np.array([[tuned.get((t, m), np.nan) for m in models] for t in targets])
     baseline = np.array([tuned[t, generic.id] for t in targets])
     gain = np.full(gains_m.shape, np.nan)
@@ -74,8 +84,14 @@ def run_influence(ctx: Context) -> dict:
                {"targets": targets, "sources": sources, "architecture": inf.architecture, "init": inf.init,
                 "gain": gain, "miou": gains_m, "baseline": baseline,
                 "distance": {a: d for a, d in distance.items()}, "tau": tau})
-    return {"targets": len(targets), "sources": len(sources), "mean_gain": float(np.nanmean(gain)),
-            "tau_target_to_source": tau["target_to_source"]["pooled"]}
+    hosts.barrier("influence results")
+    return _summary(load(ctx))
+
+
+def _summary(results: dict) -> dict:
+    gain = np.array(results["gain"], np.float64)
+    return {"targets": len(results["targets"]), "sources": len(results["sources"]),
+            "mean_gain": float(np.nanmean(gain)), "tau_target_to_source": results["tau"]["target_to_source"]["pooled"]}
 
 
 def line(summary: dict) -> str:

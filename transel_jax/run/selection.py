@@ -30,22 +30,56 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.data import pipeline
-from transel_jax.run import actual, datasets, finetunes, plan, pool, probe, scoring
+from transel_jax.run import actual, datasets, finetunes, hosts, plan, pool, probe, scoring
 from transel_jax.run.stage import Context, read_json, write_json
 
 BASELINES = ("b1", "average", "best_member", "worst_member")
+B1L_ROOT = ("selection", "b1l")
+
+
+def _b1l_spec(config, b1: dict) -> plan.SourceSpec:
+    return plan.SourceSpec(b1["dataset"], config.selection.larger_model, b1["init"])
+
+
+def _train_b1l(ctx: Context, spec: plan.SourceSpec) -> dict:
+    """Pool record of a B1L model (trained like the pool, from its architecture's generic model when
+    generic-initialised), under ``selection/b1l/``."""
+    init_from = ""
+    if spec.init == "generic":
+        generic = plan.SourceSpec(ctx.config.pool.generic_dataset, spec.architecture, plan.PRETRAIN)
+        init_from = ctx.path(pool.train_one(ctx, generic, root=B1L_ROOT)["checkpoint"])
+    return pool.train_one(ctx, spec, init_from, root=B1L_ROOT)
 
 
 def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
     """Fine-tuned record of B1L: B1's dataset and init with architecture ``selection.larger_model``."""
-    config, root = ctx.config, ("selection", "b1l")
-    spec = plan.SourceSpec(b1["dataset"], config.selection.larger_model, b1["init"])
-    init_from = ""
-    if spec.init == "generic":
-        generic = plan.SourceSpec(config.pool.generic_dataset, spec.architecture, plan.PRETRAIN)
-        init_from = ctx.path(pool.train_one(ctx, generic, root=root)["checkpoint"])
-    record = pool.train_one(ctx, spec, init_from, root=root)
-    return finetunes.finetune_one(ctx, target, record, root=root + ("finetune",))
+    record = _train_b1l(ctx, _b1l_spec(ctx.config, b1))
+    return finetunes.finetune_one(ctx, target, record, root=B1L_ROOT + ("finetune",))
+
+
+def chosen(ctx: Context, target: str) -> tuple[list[int], int]:
+    """(members of the top ``selection.metric`` ensemble, B1 = the top-LEEP source), pool indices, from the
+    first probe seed's scores."""
+    scores = scoring.load(ctx, target, int(ctx.config.probe.seeds[0]))
+    row = int(np.argsort(-scores[f"ens_{ctx.config.selection.metric}"], kind="stable")[0])
+    return [int(i) for i in scores["ensembles"][row]], int(np.nanargmax(scores["single_leep"]))  # NaN: left out
+
+
+def prepare(ctx: Context, sources: list[dict], targets: list[str]) -> None:
+    """Fine-tune every model the study needs (the selected members and B1 of every target) and train and
+    fine-tune every B1L, each exactly once, divided among the hosts (:func:`transel_jax.run.hosts.each`;
+    with one host, in order). Distinct work items write distinct folders, so hosts never share one."""
+    picks = {t: chosen(ctx, t) for t in targets}
+    jobs = sorted({(t, i) for t, (members, b1) in picks.items() for i in (*members, b1)})
+    hosts.each(lambda job: finetunes.finetune_one(ctx, job[0], sources[job[1]]), jobs, "selection fine-tunes")
+    if not ctx.config.selection.larger_model:
+        return
+    specs = list(dict.fromkeys(_b1l_spec(ctx.config, sources[picks[t][1]]) for t in targets))
+    generics = list(dict.fromkeys(plan.SourceSpec(ctx.config.pool.generic_dataset, s.architecture, plan.PRETRAIN)
+                                  for s in specs if s.init == "generic"))
+    hosts.each(lambda g: pool.train_one(ctx, g, root=B1L_ROOT), generics, "B1L generic models")
+    hosts.each(lambda spec: _train_b1l(ctx, spec), specs, "B1L models")
+    hosts.each(lambda t: larger_baseline(ctx, t, sources[picks[t][1]]), targets, "B1L fine-tunes")
 
 
 def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
@@ -54,11 +88,8 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
 
     config, sel = ctx.config, ctx.config.selection
     seed = int(config.probe.seeds[0])
-    scores = scoring.load(ctx, target, seed)
     ids = [s["id"] for s in sources]
-    row = int(np.argsort(-scores[f"ens_{sel.metric}"], kind="stable")[0])
-    members = [int(i) for i in scores["ensembles"][row]]
-    b1 = int(np.nanargmax(scores["single_leep"]))  # NaN: a model left out for this target
+    members, b1 = chosen(ctx, target)
     tuned = {i: finetunes.finetune_one(ctx, target, sources[i]) for i in sorted({*members, b1})}
     info = datasets.info(config, target)
     train = pipeline.target_subset(datasets.split(config, target, "train"), info)
@@ -103,10 +134,13 @@ def baselines(config) -> tuple[str, ...]:
 
 
 def run_selection(ctx: Context) -> dict:
-    sources = pool.sources(ctx)
-    results = {t: select_target(ctx, t, sources)
-               for t in tqdm(plan.check_targets(ctx.config), desc="selection", unit="target")}
-    write_json(ctx.path("selection", "results.json"), results)
+    sources, targets = pool.sources(ctx), plan.check_targets(ctx.config)
+    prepare(ctx, sources, targets)  # the fine-tunes, divided among hosts; then the heads on the main host
+    if hosts.is_main():
+        results = {t: select_target(ctx, t, sources) for t in tqdm(targets, desc="selection", unit="target")}
+        write_json(ctx.path("selection", "results.json"), results)
+    hosts.barrier("selection results")
+    results = load(ctx)
     mean_gain = {b: float(np.mean([r["gain"][b] for r in results.values()])) for b in baselines(ctx.config)}
     return {"targets": len(results), "mean_gain": mean_gain}
 
