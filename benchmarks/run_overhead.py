@@ -34,7 +34,6 @@ import tempfile
 import time
 
 import jax
-import numpy as np
 from tqdm.auto import tqdm
 
 import transel_jax

@@ -1,6 +1,5 @@
 """Bootstrap intervals, paired comparisons, sign and permutation tests against plain references and on
 simulated data with known truth; verdicts; summarize's JSON; the papers' numbers."""
-import itertools
 import json
 import math
 

@@ -35,3 +35,13 @@ def test_summary_numbers_and_block(tmp_path):
     (tmp_path / "README.md").write_text(readme)
     assert sm.main([str(path), "--check", str(tmp_path / "README.md")]) == 0
     assert np.isclose(sum(s["stages_s"].values()), 61.0)
+
+
+def test_left_out_cells_are_blank_in_tables_and_heatmaps(tmp_path):
+    from transel_jax.report import figures, tables
+
+    gain = [[float("nan"), 1.5], [-2.0, None]]
+    text = tables.matrix_table(gain, ["a", "b"], ["a", "b"], "{:+.1f}")
+    assert "nan" not in text.lower() and "| a | - | +1.5 |" in text and "| b | -2.0 | - |" in text
+    path = figures.heatmap(gain, ["a", "b"], ["a", "b"], str(tmp_path / "g.png"), "gain", cmap="RdBu")
+    assert (tmp_path / "g.png").stat().st_size > 0 and path.endswith("g.png")

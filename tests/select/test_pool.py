@@ -13,10 +13,8 @@ import pytest
 
 from transel_jax.data import catalog
 from transel_jax.data.sampling import PixelSample
-from transel_jax.models import build, describe
+from transel_jax.models import describe
 from transel_jax.select import ModelMeta, from_predict, load_pool, validate_model
-from transel_jax.train.checkpoint import Checkpointer, make_meta
-from transel_jax.train.init import init_model
 from transel_jax.transfer.predict import predict_fn_at_pixels
 
 from select_fixtures import ARCH, DRIVE, REEF, save_checkpoint, write_workdir

@@ -2,7 +2,6 @@
 probe nothing, a new model probes alone, the two label conventions agree, fine-tuning exports an ensemble
 that reloads and predicts what it predicted in-process, and every bad input is a clear error up front."""
 import csv
-import itertools
 import json
 import os
 import shutil

@@ -1,5 +1,4 @@
 """Ensemble head training on cached member scores: NLL reference, learning, member caching."""
-import os
 import types
 
 import jax

@@ -67,22 +67,25 @@ def selection_gains(gains: Mapping[str, Mapping[str, float]], baselines: Sequenc
 
 
 def heatmap(matrix, rows: Sequence[str], cols: Sequence[str], path: str, title: str, fmt: str = "{:.2f}",
-            cmap: str = "viridis") -> str:
-    """A rows x cols matrix with its values written in the cells (diverging colour maps centred at 0)."""
-    m = np.asarray(matrix, np.float64)
+            cmap: str = "viridis", vrange: tuple[float, float] | None = None) -> str:
+    """A rows x cols matrix with its values written in the cells. Diverging colour maps are centred at 0
+    unless ``vrange`` fixes the colour scale; missing (None / non-finite) cells are left blank."""
+    m = np.array([[np.nan if v is None else v for v in row] for row in np.asarray(matrix, object)], np.float64)
     fig, ax = plt.subplots(figsize=(2.0 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
-    limit = float(np.max(np.abs(m))) or 1.0
-    diverging = cmap in _DIVERGING  # centred at 0: equal colour distance for gains and losses
-    im = ax.imshow(m, cmap=cmap, aspect="auto", vmin=-limit if diverging else None,
-                   vmax=limit if diverging else None)
+    if vrange is None and cmap in _DIVERGING:  # centred at 0: equal colour distance for gains and losses
+        limit = float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 1.0
+        vrange = (-(limit or 1.0), limit or 1.0)
+    low, high = vrange if vrange is not None else (None, None)
+    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap, aspect="auto", vmin=low, vmax=high)
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels(cols, rotation=40, ha="right", fontsize=7)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows, fontsize=7)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=7, color="black",
-                    bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
+            if np.isfinite(m[i, j]):
+                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=7, color="black",
+                        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
     fig.colorbar(im, ax=ax)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
@@ -115,17 +118,4 @@ def stability_heatmap(win_fraction, metrics: Sequence[str], path: str, best_frac
     if m.shape != (len(metrics), len(metrics)):
         raise ValueError(f"win_fraction: expected shape {(len(metrics), len(metrics))} (metrics x metrics), got {m.shape}")
     rows = [f"{name} (best {best_fraction[name]:.0%})" if best_fraction else name for name in metrics]
-    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(metrics), 2.0 + 0.5 * len(metrics)))
-    im = ax.imshow(np.ma.masked_invalid(m), cmap="RdBu_r", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(metrics)))
-    ax.set_xticklabels(metrics, rotation=40, ha="right", fontsize=7)
-    ax.set_yticks(range(len(metrics)))
-    ax.set_yticklabels(rows, fontsize=7)
-    for i in range(m.shape[0]):
-        for j in range(m.shape[1]):
-            if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.0%}", ha="center", va="center", fontsize=7, color="black",
-                        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
-    fig.colorbar(im, ax=ax)
-    ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return heatmap(m, rows, metrics, path, title, fmt="{:.0%}", cmap="RdBu_r", vrange=(0.0, 1.0))

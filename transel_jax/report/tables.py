@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
+
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     """A GitHub-flavoured markdown table; every row must have ``len(header)`` cells."""
@@ -53,6 +55,9 @@ def selection_table(selection: Mapping[str, Mapping], baselines: Sequence[str]) 
 
 
 def matrix_table(matrix: Sequence[Sequence[float]], rows: Sequence[str], cols: Sequence[str], fmt: str) -> str:
-    """A targets x sources matrix as a table, cells formatted with ``fmt`` (e.g. ``"{:+.1f}"``)."""
-    return markdown_table(["target \\ source", *cols], [[r, *(fmt.format(v) for v in row)]
-                                                      for r, row in zip(rows, matrix)])
+    """A targets x sources matrix as a table, cells formatted with ``fmt`` (e.g. ``"{:+.1f}"``); a missing
+    (non-finite) cell, e.g. a target's own dataset left out as a source, is written as "-"."""
+    def cell(v):
+        return fmt.format(v) if v is not None and np.isfinite(v) else "-"
+
+    return markdown_table(["target \\ source", *cols], [[r, *(cell(v) for v in row)] for r, row in zip(rows, matrix)])

@@ -13,7 +13,6 @@ aggregated over seeds to mean and std, with a ``"mean"`` row over targets. ``eva
 """
 from __future__ import annotations
 
-import numpy as np
 
 from transel_jax.evaluation.protocols import ensemble_rows, study
 from transel_jax.run import actual, plan, scoring

@@ -45,7 +45,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-import numpy as np
 
 from transel_jax.files import read_json, read_npz, write_json, write_npz  # noqa: F401 (the stages' writers)
 from transel_jax.provenance import code_identity, provenance

@@ -11,7 +11,6 @@ import json
 import os
 import time
 
-import jax
 import numpy as np
 
 import transel_jax
