@@ -45,3 +45,53 @@ def test_left_out_cells_are_blank_in_tables_and_heatmaps(tmp_path):
     assert "nan" not in text.lower() and "| a | - | +1.5 |" in text and "| b | -2.0 | - |" in text
     path = figures.heatmap(gain, ["a", "b"], ["a", "b"], str(tmp_path / "g.png"), "gain", cmap="RdBu")
     assert (tmp_path / "g.png").stat().st_size > 0 and path.endswith("g.png")
+
+
+def _verdict(i, verdict, estimate):
+    return {"id": i, "claim": f"claim {i}", "source": "000", "verdict": verdict, "estimate": estimate,
+            "ci": [estimate - 0.1, estimate + 0.1]}
+
+
+def test_compare_block_puts_two_seeds_verdicts_side_by_side(tmp_path):
+    a = {"suite_seed": 0, "provenance": {"git_commit": "1111111aaa"},
+         "statistics": {"verdicts": [_verdict("x", "holds", 0.5), _verdict("y", "undecided", 0.05),
+                                     _verdict("only_a", "holds", 0.3)]}}
+    b = {"suite_seed": 1, "provenance": {"git_commit": "1111111aaa"},
+         "statistics": {"verdicts": [_verdict("x", "holds", 0.4), _verdict("y", "contradicted", -0.2)]}}
+    block = sm.compare_block([a, b], "study-seeds")
+    rows = [line for line in block.splitlines() if line.startswith("| claim ")]
+    assert rows[0].startswith("| claim | suite seed 0 | suite seed 1 | same verdict |")
+    x = next(line for line in block.splitlines() if line.startswith("| claim x |"))
+    y = next(line for line in block.splitlines() if line.startswith("| claim y |"))
+    assert x.endswith("| yes |") and "holds (+0.500, [+0.40, +0.60])" in x and "holds (+0.400" in x
+    assert y.endswith("| no |") and "contradicted (-0.200" in y
+    assert "only_a" not in block and "1111111" in block  # only claims both runs measured
+    paths = []
+    for k, s in enumerate((a, b)):
+        paths.append(tmp_path / f"s{k}.json")
+        paths[-1].write_text(json.dumps(s))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{block}\n")
+    assert sm.main([str(paths[0]), "--compare", str(paths[1]), "--name", "study-seeds", "--check", str(readme)]) == 0
+    readme.write_text(f"intro\n{block.replace('| yes |', '| no |')}\n")
+    assert sm.main([str(paths[0]), "--compare", str(paths[1]), "--name", "study-seeds", "--check", str(readme)]) == 1
+
+
+def test_block_tables_of_the_statistics():
+    s = json.loads(json.dumps(sm.summary(data())))
+    comp = {"estimate": 0.125, "ci": [0.05, 0.2], "wins": 3, "ties": 1, "losses": 0, "sign_test_p": 0.25}
+    gain = {"estimate": 4.0, "ci": [-1.0, 9.0], "median": 3.5, "wins": 2, "ties": 0, "losses": 1, "sign_test_p": 1.0}
+    tau = {"estimate": 0.3, "ci": [0.1, 0.5], "p_value": 0.012, "n_pairs": 42}
+    s["statistics"] = {"comparisons": {"ensemble": {"weighted_tau": {"soft_iou_eep - base": comp}}},
+                       "selection": {"b1": gain}, "influence": {"emd": tau}}
+    s["stability"] = {"metrics": ["e_leep", "base"], "n_setups": 10, "best_fraction": {"e_leep": 0.9, "base": 0.1},
+                      "beats": {"e_leep": {"base": 0.8}, "base": {"e_leep": 0.2}}}
+    s["selection_diagnostics"] = {"t1": {"gain_over_best_member": -1.0, "disagreement": 0.05,
+                                         "head_gain_over_average": 0.5, "best_member_margin": 0.1}}
+    block = sm.readme_block(s, "demo")
+    assert "| soft_iou_eep - base | +0.125 | [+0.05, +0.20] | 3 / 1 / 0 | 0.25 |" in block
+    assert "| b1 | +4.0% | [-1.0, +9.0] | +3.5% | 2 / 0 / 1 | 1 |" in block
+    assert "| emd | +0.300 | [+0.10, +0.50] | 0.012 | 42 |" in block
+    assert "| E-LEEP | 0.90 | - | 0.80 |" in block and "| BASE | 0.10 | 0.20 | - |" in block
+    assert "| t1 | -1.0% | 0.050 | +0.5% | +0.100 |" in block
+    assert sm.check(f"x\n{block}\n", s, "demo") == []

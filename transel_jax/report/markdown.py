@@ -63,7 +63,7 @@ def _selection_details(selection: dict, baselines) -> list[str]:
     return out
 
 
-def _diagnostics(selection: dict) -> list[str]:
+def diagnostics_lines(selection: dict) -> list[str]:
     """Why each selected ensemble wins or loses against its best member (members' test-set disagreement,
     the head's gain over the plain average, the best member's margin over the others)."""
     rows = [[t, f"{d['gain_over_best_member']:+.1f}%", f"{d['disagreement']:.3f}", f"{d['head_gain_over_average']:+.1f}%",
@@ -134,13 +134,18 @@ def statistics_section(data: dict, figure_paths: dict) -> list[str]:
         if "stability" in figure_paths:
             md += [f"![stability]({figure_paths['stability']})", ""]
     if data.get("paper"):
-        md += ["Ours next to the papers' (a synthetic world against real data: the comparison is of direction "
-               "and rough size, not of values):", "",
-               tables.markdown_table(["quantity", "paper", "paper's value", "ours [CI]"],
-                                     [[r["id"], r["source"], f"{r['paper_value']:g}",
-                                       "not measured" if r["ours"] is None else _ci({"estimate": r["ours"], "ci": r["ci"]})]
-                                      for r in data["paper"]]), ""]
+        md += paper_lines(data["paper"])
     return md
+
+
+def paper_lines(rows: list[dict]) -> list[str]:
+    """The side-by-side table of :func:`transel_jax.evaluation.paper_figures.side_by_side`'s rows."""
+    return ["Ours next to the papers' (a synthetic world against real data: the comparison is of direction "
+            "and rough size, not of values):", "",
+            tables.markdown_table(["quantity", "paper", "paper's value", "ours [CI]"],
+                                  [[r["id"], r["source"], f"{r['paper_value']:g}",
+                                    "not measured" if r["ours"] is None else _ci({"estimate": r["ours"], "ci": r["ci"]})]
+                                   for r in rows]), ""]
 
 
 def make_figures(data: dict, out_dir: str) -> dict[str, str]:
@@ -212,7 +217,7 @@ def render(data: dict, figure_paths: dict[str, str]) -> str:
                + (", and B1L (B1's dataset and init with a larger architecture)." if "b1l" in data["baselines"]
                   else "; no B1L (capacity-matched larger single model) in this config."), "",
                tables.selection_table(data["selection"], data["baselines"]), "",
-               f"![gains]({figure_paths['selection_gains']})", "", *_diagnostics(data["selection"])]
+               f"![gains]({figure_paths['selection_gains']})", "", *diagnostics_lines(data["selection"])]
     md += [f"Sources used by the winning ensembles: ![winning]({figure_paths['winning_sources']})", ""]
     inf = data.get("influence")
     if inf:
