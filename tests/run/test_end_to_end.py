@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from transel_jax import cli
-from transel_jax.config import load_config
 from transel_jax.run import pipeline
 from transel_jax.run.stage import MARKER, read_npz
 
@@ -20,10 +19,9 @@ CONFIG = os.path.join(HERE, "tiny_config.py")
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("tiny_run"))
-    lines = []
-    pipeline.run(load_config(CONFIG), path, print_fn=lines.append)
+def run_dir(tiny_single_run):
+    """The session's in-process tiny study (tests/run/conftest.py), shared with the multi-host run test."""
+    path, lines = tiny_single_run
     n = len(pipeline.STAGES)
     assert [line.split(":")[0] for line in lines] == [f"[{i}/{n}] {s.name}" for i, s in
                                                       enumerate(pipeline.STAGES, start=1)]

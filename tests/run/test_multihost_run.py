@@ -1,5 +1,7 @@
 """`transel run --distributed` with 2 local processes (launch/local_multiprocess.sh) on the tiny end-to-end
 config: the same results as one process, the work divided, one host's models trained on its own devices.
+In the suite the 2 hosts start from the one-process run's pool stage (a cached stage, as on a rerun);
+TRANSEL_MULTIHOST_RUN_TEST=1 also runs the whole study with 2 processes, pool included.
 
 The one-process run is the session's in-process tiny run (``tiny_single_run``: 4 CPU devices); each of the 2
 processes gets 4 CPU devices too, so each model is computed exactly as the one-process run computes it,
@@ -22,7 +24,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from multihost_fixtures import TINY_RUN_CONFIG, launcher, tiny_single_run  # noqa: E402,F401 -- fixtures
+from multihost_fixtures import TINY_RUN_CONFIG, launcher  # noqa: E402,F401 -- a fixture
 
 
 def run_args(run_dir) -> list[str]:
@@ -70,39 +72,48 @@ def _results(run_dir) -> dict:
     return out
 
 
-# Opt-in for now: one more tiny study (~200 s on the loaded 2-core dev box, plus ~190 s for the in-process
-# reference unless tests/run/test_end_to_end.py shares it through ``tiny_single_run``) does not fit the
-# suite's time budget. TRANSEL_MULTIHOST_RUN_TEST=1 runs it.
-@pytest.mark.skipif(os.environ.get("TRANSEL_MULTIHOST_RUN_TEST", "") != "1",
-                    reason="set TRANSEL_MULTIHOST_RUN_TEST=1: a 2-process tiny study (minutes on 2 cores)")
-def test_two_hosts_same_results_as_one(launcher, tiny_single_run, tmp_path):
-    one, two = type(tmp_path)(tiny_single_run[0]), tmp_path / "two"
+def _two_host_run(launcher, one, two, *, reuse_pool: bool):
+    """Run the tiny config with 2 processes into ``two`` (starting from a copy of the one-process run's
+    pool stage when ``reuse_pool``) and check it against the one-process run ``one``."""
     os.makedirs(two)
     if (one / ".jax_cache").is_dir():  # absent when an earlier run in this process set jax's cache dir
         shutil.copytree(one / ".jax_cache", two / ".jax_cache")
+    if reuse_pool:  # a cached stage, as on a rerun: the 2 hosts start at the probe
+        shutil.copytree(one / "pool", two / "pool")
     job = launcher(2, run_args(two), devices=4, timeout=500)
     assert job.returncode == 0, job.output[-4000:]
-    single_s = sum(json.load(open(p))["wall_s"] for p in glob.glob(str(one / "*" / "done.json")))
-    two_s = sum(json.load(open(p))["wall_s"] for p in glob.glob(str(two / "*" / "done.json")))
+    def stage_s(run):  # the stages this test ran with 2 processes
+        return sum(json.load(open(p))["wall_s"] for p in glob.glob(str(run / "*" / "done.json"))
+                   if not (reuse_pool and os.path.basename(os.path.dirname(p)) == "pool"))
+
+    single_s, two_s = stage_s(one), stage_s(two)
     print(f"\ntransel run, tiny config, stage wall time: 1 process {single_s:.1f} s, 2 processes {two_s:.1f} s "
-          f"(launch to exit {job.wall_s:.1f} s, warm compilation cache)")
+          f"(launch to exit {job.wall_s:.1f} s, warm compilation cache{', pool stage reused' if reuse_pool else ''})")
+    if reuse_pool:
+        assert "[1/10] pool: cached" in job.output
 
     # the work was divided: each pool model and fine-tune logged by the host that trained it
     trained_by = {}
     for log in glob.glob(str(two / "**" / "metrics.jsonl"), recursive=True):
+        rel = os.path.relpath(os.path.dirname(log), two)
+        if reuse_pool and rel.startswith("pool/"):
+            continue
         first = json.loads(open(log).readline())["run"]
         assert first["process_count"] == 1 and len(first["devices"]) == 4  # one host's own devices
-        trained_by[os.path.relpath(os.path.dirname(log), two)] = first["job"]["process_index"]
+        trained_by[rel] = first["job"]["process_index"]
     pool = {k: v for k, v in trained_by.items() if k.startswith("pool/")}
-    assert len(pool) == 5 and set(pool.values()) == {0, 1}
+    assert reuse_pool or (len(pool) == 5 and set(pool.values()) == {0, 1})
     tuned = {k: v for k, v in trained_by.items() if k.startswith("finetune/")}
     assert set(tuned.values()) == {0, 1}
-    markers = [json.load(open(p)) for p in glob.glob(str(two / "*" / "done.json"))]
-    assert len(markers) == 10 and all(m["hosts"] == 2 for m in markers)
+    markers = {os.path.basename(os.path.dirname(p)): json.load(open(p)) for p in glob.glob(str(two / "*" / "done.json"))}
+    assert len(markers) == 10
+    assert all(m["hosts"] == 2 for name, m in markers.items() if not (reuse_pool and name == "pool"))
 
     # every stored result equal to the one-process run's
     a, b = _results(one), _results(two)
     assert sorted(a) == sorted(b)
+    if reuse_pool:  # copies, whose recorded paths name the other run directory
+        a = {k: v for k, v in a.items() if not k.startswith("pool/")}
     assert len(a) > 20
     worst = 0.0
     for rel in a:
@@ -120,3 +131,17 @@ def test_two_hosts_same_results_as_one(launcher, tiny_single_run, tmp_path):
     report = (two / "report" / "report.md").read_text()
     assert "## Verdict" in report and "## Selection" in report
 
+
+def test_two_hosts_same_results_as_one_from_the_pool(launcher, tiny_single_run, tmp_path):
+    """In the suite: the 2-process run from the one-process run's pool (probes, scoring, fine-tunes,
+    selection heads and B1L, influence divided between the hosts; the pool's division is the same
+    ``hosts.each`` and is checked by the opt-in test below)."""
+    _two_host_run(launcher, type(tmp_path)(tiny_single_run[0]), tmp_path / "two", reuse_pool=True)
+
+
+# Opt-in: the whole tiny study with 2 processes, pool included (~130 s on the 2-core dev box) does not fit
+# the suite's time budget next to the test above. TRANSEL_MULTIHOST_RUN_TEST=1 runs it.
+@pytest.mark.skipif(os.environ.get("TRANSEL_MULTIHOST_RUN_TEST", "") != "1",
+                    reason="set TRANSEL_MULTIHOST_RUN_TEST=1: a 2-process tiny study with its pool (minutes on 2 cores)")
+def test_two_hosts_same_results_as_one(launcher, tiny_single_run, tmp_path):
+    _two_host_run(launcher, type(tmp_path)(tiny_single_run[0]), tmp_path / "two", reuse_pool=False)
