@@ -90,3 +90,32 @@ def test_a_non_finite_state_is_never_written(tmp_path):
 def test_bad_checkpointer_options_are_named(tmp_path, kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
         Checkpointer(str(tmp_path), **kw)
+
+
+def test_a_checkpoint_saved_on_4_devices_restores_without_a_target_on_1(tmp_path):
+    """Raw restore (no target state) on another device count gives host arrays; it must not mistake the
+    step for a corrupt one and move it aside."""
+    import subprocess
+    import sys
+
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+    mesh = Mesh(np.array(jax.devices()[:4]), ("data",))
+    state = _state(3, 2)
+    state = state.replace(params={"w": jax.device_put(state.params["w"], NamedSharding(mesh, P("data")))})
+    directory = str(tmp_path / "checkpoints")
+    ckpt = Checkpointer(directory, every_steps=1)
+    ckpt.save(3, state, META)
+    ckpt.close()
+    np.save(tmp_path / "w.npy", np.asarray(state.params["w"]))
+    code = ("import warnings, sys, numpy as np; warnings.simplefilter('error', RuntimeWarning)\n"
+            "from transel_jax.train.checkpoint import Checkpointer\n"
+            f"tree, meta = Checkpointer({directory!r}).restore_latest()\n"
+            f"assert meta['model'] == 'tiny_test' and int(tree['step']) == 3, meta\n"
+            f"assert np.array_equal(np.asarray(tree['params']['w']), np.load({str(tmp_path / 'w.npy')!r}))\n"
+            "print('ok')\n")
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # 1 CPU device
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+    assert sorted(os.listdir(directory)) == ["3"]  # nothing moved aside

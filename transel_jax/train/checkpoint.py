@@ -161,7 +161,8 @@ class Checkpointer:
 
         Args:
           target_state: a :class:`TrainState` giving structure, dtypes and shardings to restore into
-            (e.g. the freshly initialised state); None restores the raw dict of arrays.
+            (e.g. the freshly initialised state); None restores the raw dict as host numpy arrays, readable
+            on any device count or topology.
           model_name, num_classes: when given, the checkpoint must match them (ValueError naming both).
           variables_only: read only ``{"params", "batch_stats"}`` as numpy arrays (:meth:`restore_variables`)
             instead of the whole state; ``target_state`` must then be None.
@@ -192,28 +193,38 @@ class Checkpointer:
         """
         recorded = self.read_checksums(step)
         path = epath.Path(self.directory) / str(step) / "state"
-        reader = ocp.PyTreeCheckpointHandler()  # the item's own handler: no step-level metadata expected
-        try:
-            tree = reader.metadata(path).tree
-            wanted = {k: tree[k] for k in ("params", "batch_stats") if jax.tree.leaves(tree.get(k, {}))}
-            abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype), wanted)
-            restore_args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), abstract)
-            out = reader.restore(path, args=ocp.args.PyTreeRestore(item=abstract, restore_args=restore_args,
-                                                                    partial_restore=True))
-        finally:
-            reader.close()
+        out = self._restore_host(step, ("params", "batch_stats"))
         variables = {"params": out["params"], "batch_stats": out.get("batch_stats", {})}
         verify_checksums(variables, recorded, f"checkpoint {self.directory}/{step}")
         return variables
 
+    def _restore_host(self, step: int, keys: tuple[str, ...] | None = None) -> dict:
+        """The step's state (or only its top-level ``keys``) as host numpy arrays.
+
+        Read with the item's own handler from the item's metadata, so the arrays come back whatever the
+        device count or topology they were saved from (an untargeted orbax restore recreates the saved
+        shardings and fails on any other topology).
+        """
+        path = epath.Path(self.directory) / str(step) / "state"
+        reader = ocp.PyTreeCheckpointHandler()  # the item's own handler: no step-level metadata expected
+        try:
+            tree = reader.metadata(path).tree
+            if keys is not None:
+                tree = {k: tree[k] for k in keys if jax.tree.leaves(tree.get(k, {}))}
+            abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype), tree)
+            restore_args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), abstract)
+            return reader.restore(path, args=ocp.args.PyTreeRestore(item=abstract, restore_args=restore_args,
+                                                                     partial_restore=keys is not None))
+        finally:
+            reader.close()
+
     def _restore_state(self, step: int, target_state):
         recorded = self.read_checksums(step)
         if target_state is None:
-            args = ocp.args.StandardRestore()
+            tree = self._restore_host(step)
         else:
             abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target_state.to_dict())
-            args = ocp.args.StandardRestore(abstract)
-        tree = self._manager.restore(step, args=ocp.args.Composite(state=args)).state
+            tree = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
         verify_checksums(tree, recorded, f"checkpoint {self.directory}/{step}")
         return tree if target_state is None else target_state.from_dict(tree)
 
