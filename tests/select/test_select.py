@@ -190,3 +190,13 @@ def test_cli_dry_run_lists_pool_target_and_ensembles_and_writes_nothing(world, t
     code = cli.main(["select", "--pool", str(world / "pool"), "--target", str(world / "target"), "--out", str(out),
                      "--size", "7"])
     assert code == 2 and "size: expected S <= 4" in capsys.readouterr().err
+
+
+def test_progress_false_hides_the_inner_bars_too(world, tmp_path, capsys):
+    select(str(world / "pool"), str(world / "target"), size=2, out=str(tmp_path / "shown"), **SAMPLING)
+    err = capsys.readouterr().err
+    assert "probe" in err and "predict" in err  # the per-model forward bars, drawn by the library
+    select(str(world / "pool"), str(world / "target"), size=2, out=str(tmp_path / "hidden"), progress=False,
+           **SAMPLING)
+    err = capsys.readouterr().err
+    assert "predict" not in err and "probe" not in err and "%|" not in err

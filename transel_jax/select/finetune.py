@@ -92,6 +92,7 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
     from transel_jax.transfer.ensemble_export import export_ensemble
     from transel_jax.transfer.predictions import ensemble_mious, head_miou
     from transel_jax.select.flow import _check_int, train_split
+    from transel_jax.train.progress import shown
 
     _check_int(k, "k", 1)
     for value, name in ((steps, "steps"), (batch_size, "batch_size"), (head_steps, "head_steps")):
@@ -111,26 +112,27 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
     target, info = sel.plan.target, sel.plan.target.info
     split = _eval_split(target)
     config = _config(steps, batch_size, base_lr, sel.plan.seed)
-    records = {n: finetune_one(by_name[n], target, os.path.join(base, n), config=config, eval_split=split,
-                               batch_size=batch_size)
-               for n in tqdm(needed, desc="fine-tunes", unit="model", disable=not progress)}
-    rows, heads = [], []
-    for row in tqdm(top, desc="ensemble heads", unit="ensemble", disable=not progress):
-        members = row["members"]
-        head = train_ensemble_head([records[n]["checkpoint"] for n in members], train_split(target), info,
-                                   sel.probes.sample, batch_size=batch_size, steps=head_steps,
-                                   learning_rate=head_learning_rate, seed=sel.plan.seed)
-        params = {k_: np.asarray(v) for k_, v in head.variables["params"].items()}
-        heads.append(params)
-        out = {"rank": row["rank"], "members": members, "head_miou": None, "average_miou": None,
-               "member_miou": [records[n]["miou"] for n in members], "head_nll": [head.initial_nll, head.final_nll]}
-        if split is not None:
-            stored = [read_npz(os.path.join(base, n, "test.npz")) for n in members]
-            logits, labels = [s["logits"] for s in stored], stored[0]["labels"]
-            out["head_miou"] = head_miou(params, logits, labels)
-            out["average_miou"] = float(ensemble_mious(logits, labels, np.arange(len(members))[None],
-                                                       progress=False)[0])
-        rows.append(out)
+    with shown(progress):  # the inner bars (training steps, forward passes) too
+        records = {n: finetune_one(by_name[n], target, os.path.join(base, n), config=config, eval_split=split,
+                                   batch_size=batch_size)
+                   for n in tqdm(needed, desc="fine-tunes", unit="model", disable=not progress)}
+        rows, heads = [], []
+        for row in tqdm(top, desc="ensemble heads", unit="ensemble", disable=not progress):
+            members = row["members"]
+            head = train_ensemble_head([records[n]["checkpoint"] for n in members], train_split(target), info,
+                                       sel.probes.sample, batch_size=batch_size, steps=head_steps,
+                                       learning_rate=head_learning_rate, seed=sel.plan.seed)
+            params = {k_: np.asarray(v) for k_, v in head.variables["params"].items()}
+            heads.append(params)
+            out = {"rank": row["rank"], "members": members, "head_miou": None, "average_miou": None,
+                   "member_miou": [records[n]["miou"] for n in members], "head_nll": [head.initial_nll, head.final_nll]}
+            if split is not None:
+                stored = [read_npz(os.path.join(base, n, "test.npz")) for n in members]
+                logits, labels = [s["logits"] for s in stored], stored[0]["labels"]
+                out["head_miou"] = head_miou(params, logits, labels)
+                out["average_miou"] = float(ensemble_mious(logits, labels, np.arange(len(members))[None],
+                                                           progress=False)[0])
+            rows.append(out)
     best_i = 0 if split is None else int(np.argmax([r["head_miou"] for r in rows]))
     exported = None
     if export:

@@ -352,6 +352,7 @@ def select(pool, target, *, size: int = 3, out: str | None = None, rank_by: str 
     import time
 
     from transel_jax.select import outputs
+    from transel_jax.train.progress import shown
 
     if out is not None:
         outputs.check_out(out)
@@ -362,12 +363,14 @@ def select(pool, target, *, size: int = 3, out: str | None = None, rank_by: str 
     say = print_fn or (lambda s: None)
     timings = {}
     t0 = time.perf_counter()
-    probes = probe(p, progress=progress)
+    with shown(progress):  # the inner bars (each model's forward passes) too
+        probes = probe(p, progress=progress)
     timings["probe_s"] = time.perf_counter() - t0
     say(f"probed {len(probes.probed)} of {len(p.models)} models ({len(p.models) - len(probes.probed)} from the "
         f"cache) at {len(probes.sample):,} sampled pixels")
     t0 = time.perf_counter()
-    result, singles, searched = score(p, probes, progress=progress)
+    with shown(progress):
+        result, singles, searched = score(p, probes, progress=progress)
     timings["score_s"] = time.perf_counter() - t0
     sel = Selection(plan=p, names=[m.name for m in p.models], scores=result, singles=singles, probes=probes,
                     searched=searched, out=out)
