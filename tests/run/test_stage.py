@@ -254,8 +254,11 @@ def test_interrupted_stage_restarts_when_its_inputs_changed(tmp_path):
 def test_fresh_clears_run_directories_only(tmp_path):
     rec = Recorder()
     run(tmp_path, rec, make_config())
+    (tmp_path / ".jax_cache").mkdir()
+    (tmp_path / ".jax_cache" / "program").write_text("compiled")
     prepare_run_dir(str(tmp_path), fresh=True)
-    assert sorted(os.listdir(tmp_path)) == [RUN_MARKER]
+    assert sorted(os.listdir(tmp_path)) == [".jax_cache", RUN_MARKER]  # the compilation cache is kept
+    assert (tmp_path / ".jax_cache" / "program").read_text() == "compiled"
     other = tmp_path / "not_a_run"
     other.mkdir()
     (other / "precious.txt").write_text("x")

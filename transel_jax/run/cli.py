@@ -5,7 +5,8 @@ Reproduces the papers' studies end to end: source pool, pixel probes, scoring, c
 ensemble mIoU, evaluation, selection, factors of influence, report (:mod:`transel_jax.run.pipeline`).
 Finished stages are cached in the run directory and skipped on a rerun (:mod:`transel_jax.run.stage`).
 
-- ``--fresh``: clear the run directory and start over.
+- ``--fresh``: clear the run directory and start over (its compilation cache ``.jax_cache`` is kept: it
+  changes no result).
 - ``--until STAGE``: stop after that stage.
 - ``--rerun STAGE [STAGE ...]``: clear those stages and recompute them, and the stages after them (those
   after a content-addressed stage, e.g. ``candidates``, only if what it computes changed). Use it when a

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from transel_jax.run import (actual, candidates, evaluate, finetunes, hosts, influence, pool, probe,
                              report_stage, scoring, selection, validate)
-from transel_jax.run.stage import Context, Stage, check_names, prepare_run_dir, run_stages
+from transel_jax.run.stage import COMPILE_CACHE, Context, Stage, check_names, prepare_run_dir, run_stages
 
 _BASE = ("seed", "model_dtype", "data")
 STAGES: tuple[Stage, ...] = (
@@ -52,7 +52,7 @@ def enable_compilation_cache(run_dir: str) -> None:
     and class count compile the same programs, and a resumed run compiles nothing it compiled before."""
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", os.path.join(os.path.abspath(run_dir), ".jax_cache"))
+    jax.config.update("jax_compilation_cache_dir", os.path.join(os.path.abspath(run_dir), COMPILE_CACHE))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 

@@ -352,13 +352,27 @@ def read_marker(run_dir: str, name: str, file: str = MARKER) -> dict | None:
 # ------------------------------------------------------------------------ running
 
 
+COMPILE_CACHE = ".jax_cache"  # jax's persistent compilation cache of a run (pipeline.enable_compilation_cache)
+
+
 def prepare_run_dir(run_dir: str, fresh: bool) -> None:
-    """Create ``run_dir``; with ``fresh``, clear it first (only if it is empty or a run directory)."""
+    """Create ``run_dir``; with ``fresh``, clear it first (only if it is empty or a run directory).
+
+    ``fresh`` keeps the compilation cache (:data:`COMPILE_CACHE`): it holds compiled programs, not results,
+    and changes no number; delete it by hand to time a cold start.
+    """
     if fresh and os.path.isdir(run_dir) and os.listdir(run_dir):
         if not os.path.isfile(os.path.join(run_dir, RUN_MARKER)):
             raise ValueError(f"run_dir: --fresh clears only run directories (with {RUN_MARKER}); "
                              f"{run_dir!r} is a non-empty directory without one")
-        shutil.rmtree(run_dir)
+        for entry in os.listdir(run_dir):
+            path = os.path.join(run_dir, entry)
+            if entry == COMPILE_CACHE:
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
     os.makedirs(run_dir, exist_ok=True)
     marker = os.path.join(run_dir, RUN_MARKER)
     if not os.path.isfile(marker):
