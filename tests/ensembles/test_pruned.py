@@ -63,3 +63,19 @@ def test_pruned_hard_counts_are_identical():
     a = score_ensembles(eep, labels, 2, metrics="iou_eep", iou_pass="dense", progress=False)
     b = score_ensembles(eep, labels, 2, metrics="iou_eep", iou_pass="pruned", progress=False)
     np.testing.assert_array_equal(a.scores["iou_eep"], b.scores["iou_eep"])
+
+
+@pytest.mark.parametrize("kind", ["peaked", "mixed", "ties"])
+def test_pair_table_and_gather_lookups_give_the_same_statistics_bit_for_bit(kind, monkeypatch):
+    """The pair table holds the same float32 values the gather reads, summed in the same order."""
+    from transel_jax.ensembles import pruned
+
+    eep, labels = _pool(kind, seed=5)
+    kw = dict(progress=False, pixel_chunk=64, iou_pass="pruned", top_k=2)
+    assert pruned.use_pair_table(N, 2, 64)
+    table = score_ensembles(eep, labels, 3, **kw)
+    monkeypatch.setattr(pruned, "PAIR_TABLE_BYTES", 0)  # too small for any table: the gather path
+    assert not pruned.use_pair_table(N, 2, 64)
+    gather = score_ensembles(eep, labels, 3, **kw)
+    for name in table.metrics:
+        np.testing.assert_array_equal(table.scores[name], gather.scores[name], err_msg=name)

@@ -22,6 +22,8 @@ the scorer sends those (ensemble, block) pairs to ``dense_block_stats``, which i
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -32,13 +34,25 @@ from transel_jax.metrics.eep import EPS
 BLOCK = 32  # pixels per uncertified bit mask (one uint32)
 
 
+# the pair table (``prepare(..., pair_table=True)``) is used while it stays below this size (N^2 K m floats)
+PAIR_TABLE_BYTES = 256 << 20
+
+
+def use_pair_table(num_sources: int, top: int, pixel_chunk: int) -> bool:
+    """Whether the pair table of N sources, K-long lists and ``pixel_chunk`` pixels fits PAIR_TABLE_BYTES."""
+    return num_sources * num_sources * top * pixel_chunk * 4 <= PAIR_TABLE_BYTES
+
+
 def tolerance(size: int) -> float:
     return 4.0 * size * size * 2.0 ** -23
 
 
-def prepare(chunk_nmc, label, top: int):
+def prepare(chunk_nmc, label, top: int, pair_table: bool = False):
     """Per-source top-K lists of a chunk [N, m, C] (float32): (dense [N, C, m], top_c int32 [N, K, m],
-    top_v [N, K, m], bound [N, m], q [N, m], the chunk itself [N, m, C]).
+    top_v [N, K, m], bound [N, m], q [N, m], values): ``values`` is the chunk itself [N, m, C], or with
+    ``pair_table`` the table ``values[a, k, b, i] = p_b(top_c[a, k, i] | x_i)`` [N, K, N, m]: every source's
+    value at every other source's listed classes, so the kernel reads contiguous pixel rows instead of
+    gathering S^2 K scattered values per pixel (N^2 K m floats: 16 MiB at N = 64, K = 1, m = 1024).
 
     K rounds of max / argmax / mask (lax.top_k sorts each row on CPU: 3-5 s per 64 x 1024 x 134 chunk,
     against milliseconds here); a tie inside a member's row leaves the tied value as its bound, which
@@ -56,16 +70,23 @@ def prepare(chunk_nmc, label, top: int):
         work = jnp.where(iota == cls[..., None], -1.0, work)  # probabilities are >= 0
     bound = jnp.maximum(jnp.max(work, axis=-1), 0.0)  # 0 when every class is listed
     q = lax.dynamic_index_in_dim(chunk_nmc, label, axis=2, keepdims=False)
-    return (jnp.transpose(chunk_nmc, (0, 2, 1)), jnp.stack(classes, axis=1), jnp.stack(values, axis=1), bound, q,
-            chunk_nmc)
+    top_c = jnp.stack(classes, axis=1)
+    lookup = chunk_nmc
+    if pair_table:
+        # [a, k, b, i] = chunk[b, i, top_c[a, k, i]]
+        lookup = jnp.take_along_axis(chunk_nmc[None, None], top_c[:, :, None, :, None], axis=4)[..., 0]
+    return (jnp.transpose(chunk_nmc, (0, 2, 1)), top_c, jnp.stack(values, axis=1), bound, q, lookup)
 
 
-def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1):
+def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1,
+                       num_classes: int | None = None):
     """Statistics of the certified pixels of every ensemble on one single-class chunk.
 
-    pixel_major float32 [N, m, C] (the chunk, read at the candidate classes only: a pixel's C values
-    share a cache line or two, so the lookups stream through each member's [m, C] block), the lists of
-    ``prepare``, label int32 scalar, weights [m], ensembles int32 [E, S]. Returns (true [E, 5] as
+    pixel_major: ``prepare``'s ``values``, either the chunk float32 [N, m, C] (read at the candidate
+    classes only: a pixel's C values share a cache line or two, so the lookups stream through each member's
+    [m, C] block) or its pair table [N, K, N, m] (contiguous rows, no gather; the same float32 values, so
+    the same sums bit for bit); the lists of ``prepare``, label int32 scalar, weights [m], ensembles int32
+    [E, S]; num_classes C (static; needed with a pair table). Returns (true [E, 5] as
     ``kernels.TRUE_FIELDS`` over certified pixels, except log q, summed over every real pixel;
     pred_wrong [E, C] and spread_wrong [E, C]: counts and sums of 1 - q of certified wrong pixels by
     predicted class (certified correct pixels are the true column's r); bits uint32 [E, m/32]: the
@@ -73,12 +94,24 @@ def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights,
     """
     size = ensembles.shape[1]
     lists = top_c.shape[1]
-    num_pixels, num_classes = pixel_major.shape[1:]
+    num_pixels = top_c.shape[2]
+    table = pixel_major.ndim == 4
+    if not table:
+        num_classes = pixel_major.shape[2]
+        flat = pixel_major.reshape(-1)  # one 1-d gather per lookup, no copy of a member's rows
+    elif num_classes is None:
+        raise ValueError("num_classes: expected the class count with a pair table, got None")
     tol = jnp.float32(tolerance(size))
-    flat = pixel_major.reshape(-1)  # one 1-d gather per lookup, no copy of a member's rows
+
+    def lookup(members, j, k, j2, cls):
+        """p_{m_j2}(top_c[m_j, k] | x_i) for every pixel i [m]."""
+        if table:
+            row = lax.dynamic_index_in_dim(pixel_major, members[j], 0, keepdims=False)[k]
+            return lax.dynamic_index_in_dim(row, members[j2], 0, keepdims=False)
+        pixel = jnp.arange(num_pixels, dtype=jnp.int32)
+        return flat[(members[j2] * num_pixels + pixel) * num_classes + cls]
 
     def one(members):
-        pixel = jnp.arange(num_pixels, dtype=jnp.int32)
         tc = [lax.dynamic_index_in_dim(top_c, members[j], 0, keepdims=False) for j in range(size)]
         tv = [lax.dynamic_index_in_dim(top_v, members[j], 0, keepdims=False) for j in range(size)]
         best_c = best_x = None
@@ -88,7 +121,7 @@ def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights,
                 cls = tc[j][k]
                 x = None
                 for j2 in range(size):  # the exact float32 sum, in member order, as in the dense pass
-                    val = tv[j][k] if j2 == j else flat[(members[j2] * num_pixels + pixel) * num_classes + cls]
+                    val = tv[j][k] if j2 == j else lookup(members, j, k, j2, cls)
                     x = val if x is None else x + val
                 cands.append((cls, x))
                 if best_c is None:
@@ -144,10 +177,10 @@ def dense_block_stats(eep_chunk, label, weights, pairs, *, batch: int = 1):
     return _map(one, pairs, batch)
 
 
-def replicated_prepare(mesh, top: int):
+def replicated_prepare(mesh, top: int, pair_table: bool = False):
     """``prepare`` jitted so that its outputs are replicated over ``mesh``."""
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
     rep = NamedSharding(mesh, P())
-    return jax.jit(prepare, static_argnums=2, out_shardings=(rep,) * 6)
+    return jax.jit(functools.partial(prepare, top=top, pair_table=pair_table), out_shardings=(rep,) * 6)

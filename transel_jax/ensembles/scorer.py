@@ -46,12 +46,17 @@ ENSEMBLE_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base")
 DEFAULT_METRICS = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
 _IOU_METRICS = ("iou_eep", "soft_iou_eep")
 # per-source list length of the pruned pass, by measurement (peaked inputs, C = 20, shared 2-core CPU):
-# K = 1: kernel ~36 ns per (ensemble, pixel), 0.05% of pixels uncertified; K = 2: ~110 ns, 0.002%
+# K = 1: kernel ~36 ns per (ensemble, pixel) with gathered lookups, 0.05% of pixels uncertified; K = 2:
+# ~110 ns, 0.002%
 TOP_K = 1
 # "auto" uses the pruned pass from this many classes on: its kernel costs about the same per (ensemble,
-# pixel) whatever C (S^2 K lookups, a histogram scatter), the dense pass grows with C. Measured per
-# (ensemble, pixel) on the shared 2-core CPU, peaked inputs, 1024-pixel chunks: C = 20: pruned 22 ns,
-# dense 14 ns; C = 40: 26 vs 33; C = 134: 31 vs 96.
+# pixel) whatever C (S^2 K contiguous reads of the pair table, a histogram scatter), the dense pass grows
+# with C. ``python benchmarks/iou_kernels.py --C ...`` (peaked, N = 64, one 1024-pixel chunk, 2-core CPU
+# under load), ns per (ensemble, pixel), dense vs pruned with the pair table: C = 10: 6.6 vs 9.4;
+# C = 20: 14.4 vs 11.3; C = 40: 32.0 vs 11.5. But a whole call at C = 20 is not faster
+# (``benchmarks/score_passes.py --n 20000``: peaked 12.2 s dense, 13.9 s pruned; the table, the bit masks
+# and the fallback cost the rest), and trying the pruned pass on random inputs costs "auto" 2.3x there
+# (33 s vs 14 s), so below 32 classes "auto" stays dense.
 PRUNED_MIN_CLASSES = 32
 # a chunk whose share of uncertified 32-pixel blocks exceeds this sends the next chunk to the dense pass
 DENSE_SWITCH = 0.35
@@ -403,8 +408,9 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     acc = _Accumulator(num_ens, num_classes, labels)
     members_dev = _split_ensembles(members, mesh, plan.batch)
     dense_kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
-    pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=plan.batch)
-    prepare = pruned.replicated_prepare(mesh, top_k)
+    pair_table = pruned.use_pair_table(source.shape[0], top_k, plan.pixel_chunk)
+    pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=plan.batch, num_classes=num_classes)
+    prepare = pruned.replicated_prepare(mesh, top_k, pair_table)
     if iou_pass == "auto" and num_classes < PRUNED_MIN_CLASSES:
         iou_pass = "dense"
     use_pruned, since_probe = iou_pass != "dense", 0
@@ -435,7 +441,7 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
         log_sums += np.log(np.maximum(host[:, weights > 0, cls].astype(np.float64), EPS)).sum(axis=1)
         cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
         if use_pruned:
-            dense, top_c, top_v, bound, q, pixel_major = prepare(_replicate(host, mesh), cls_dev, top_k)
+            dense, top_c, top_v, bound, q, pixel_major = prepare(_replicate(host, mesh), cls_dev)
             pending = ("pruned", cls, weights, dense,
                        pruned_kernel(pixel_major, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         else:
