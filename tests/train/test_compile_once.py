@@ -85,3 +85,21 @@ def test_init_equals_the_plain_compiled_init_bit_for_bit():
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)
+
+
+def test_relieve_drops_compiled_programs_only_near_the_map_limit(monkeypatch):
+    import jax
+    import jax.numpy as jnp
+
+    from transel_jax.train import memo
+
+    f = jax.jit(lambda x: jnp.tanh(x) * 2.0)
+    f(jnp.ones(5)).block_until_ready()
+    assert f._cache_size() == 1
+    count = memo.map_count()
+    assert count is not None and count > 10  # Linux: /proc/self/maps
+    monkeypatch.setattr(memo, "map_limit", lambda: 10 * count)
+    assert memo.relieve() is False and f._cache_size() == 1  # far below the limit: nothing dropped
+    monkeypatch.setattr(memo, "map_limit", lambda: count)
+    assert memo.relieve() is True and f._cache_size() == 0  # above half the limit: every program dropped
+    np.testing.assert_array_equal(np.asarray(f(jnp.ones(5))), np.tanh(np.ones(5, np.float32)) * 2.0)

@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from transel_jax.train import distributed
+from transel_jax.train import distributed, memo
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -68,8 +68,15 @@ def each(fn: Callable[[T], R], items: Iterable[T], name: str) -> list[R]:
     """
     items = list(items)
     if count() == 1:
-        return [fn(x) for x in items]
+        return [relieved(fn, (x,)) for x in items]
     for x in share(items):
-        fn(x)
+        relieved(fn, (x,))
     barrier(name)
     return [fn(x) for x in items]
+
+
+def relieved(fn: Callable[..., R], args: tuple) -> R:
+    """``fn(*args)``, first dropping jax's compiled programs if this process nears the kernel's memory-map
+    limit (:func:`transel_jax.train.memo.relieve`: a long run would otherwise die in LLVM)."""
+    memo.relieve()
+    return fn(*args)

@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from transel_jax.files import read_json, read_npz, write_json, write_npz  # noqa: F401 (the stages' writers)
 from transel_jax.provenance import code_identity, provenance
 from transel_jax.run import hosts
+from transel_jax.train import memo
 
 MARKER = "done.json"
 STARTED = "started.json"  # {"fingerprint", "inputs"} of the attempt that is filling the stage's directory
@@ -402,6 +403,7 @@ def run_stages(stages: Sequence[Stage], ctx: Context, *, seed: int = 0, until: s
             write_json(ctx.path(stage.name, STARTED), {"fingerprint": decision.fingerprint,
                                                        "inputs": decision.inputs})
         hosts.barrier(f"{stage.name}:started")
+        memo.relieve()  # a long run's compiled programs would exhaust the kernel's memory maps
         start = time.perf_counter()
         summary = None
         if main or stage.divided:
