@@ -11,20 +11,12 @@ before jax is imported).
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
+import statistics
+import time
 
-# benchmarks/select.py (another script) would shadow the standard library's `select` module, which
-# numpy and jax import: drop this folder from the import path before importing anything else.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import importlib.util  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def main() -> None:
@@ -36,19 +28,17 @@ def main() -> None:
     parser.add_argument("--pool", default="peaked", choices=("peaked", "random"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
+    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count(), help="XLA CPU devices (before jax)")
     args = parser.parse_args()
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + f" --xla_force_host_platform_device_count={args.cpu_devices}")
+    flag = f"--xla_force_host_platform_device_count={args.cpu_devices}"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
     import jax
     from jax.sharding import Mesh
 
     from transel_jax.ensembles import kernels, pruned, scorer
     from transel_jax.ensembles.combinations import all_ensembles
 
-    spec = importlib.util.spec_from_file_location("score_ensembles", os.path.join(_HERE, "score_ensembles.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    import score_ensembles as bench  # this folder's benchmark: its input pools
 
     # one chunk of a single true class, as the scorer cuts them
     eep, labels = bench.POOLS[args.pool](args.N, args.m * args.C * 2, args.C, args.seed)
