@@ -146,13 +146,10 @@ def readme_block(s: dict, name: str) -> str:
 def compare_block(runs: list[dict], name: str) -> str:
     """The verdict of every paper claim in each summary of ``runs`` side by side (e.g. two suite seeds),
     between the ``name`` markers, with a last column saying whether the verdicts agree."""
-    def seed_label(r):
-        return f"suite seed {r.get('suite_seed')}"
-
     verdicts = [{v["id"]: v for v in (r.get("statistics") or {}).get("verdicts", [])} for r in runs]
     ids = [i for i in verdicts[0] if all(i in v for v in verdicts[1:])]
     lines = [f"<!-- summary:{name}:begin -->",
-             "| claim | " + " | ".join(seed_label(r) for r in runs) + " | same verdict |",
+             "| claim | " + " | ".join(f"suite seed {r.get('suite_seed')}" for r in runs) + " | same verdict |",
              "|---|" + "---|" * (len(runs) + 1)]
     for i in ids:
         cells = [f"{v[i]['verdict']} ({v[i]['estimate']:+.3f}, {_ci(v[i].get('ci'))})" for v in verdicts]

@@ -68,14 +68,14 @@ def each(fn: Callable[[T], R], items: Iterable[T], name: str) -> list[R]:
     """
     items = list(items)
     if count() == 1:
-        return [relieved(fn, (x,)) for x in items]
+        return [relieved(fn, x) for x in items]
     for x in share(items):
-        relieved(fn, (x,))
+        relieved(fn, x)
     barrier(name)
     return [fn(x) for x in items]
 
 
-def relieved(fn: Callable[..., R], args: tuple) -> R:
+def relieved(fn: Callable[..., R], *args) -> R:
     """``fn(*args)``, first dropping jax's compiled programs if this process nears the kernel's memory-map
     limit (:func:`transel_jax.train.memo.relieve`: a long run would otherwise die in LLVM)."""
     memo.relieve()

@@ -102,12 +102,12 @@ def probe_target(ctx: Context, target: str, sources: list[dict]) -> int:
 def run_probe(ctx: Context) -> dict:
     sources, targets = pool.sources(ctx), plan.check_targets(ctx.config)
     if hosts.count() == 1:
-        pixels = [hosts.relieved(probe_target, (ctx, t, sources)) for t in tqdm(targets, desc="probe", unit="target")]
+        pixels = [hosts.relieved(probe_target, ctx, t, sources) for t in tqdm(targets, desc="probe", unit="target")]
     else:  # the (target, source) pairs divided among the hosts; the main host writes every samples.npz
         prepared = {t: prepare_target(ctx, t) for t in targets}
         mine = hosts.share([(t, s) for t in targets for s in sources])
         for target, source in tqdm(mine, desc="probe", unit="model"):
-            hosts.relieved(probe_source, (ctx, target, prepared[target], source))
+            hosts.relieved(probe_source, ctx, target, prepared[target], source)
         hosts.barrier("probe")
         pixels = [int(prepared[t].offsets[-1]) for t in targets]
     return {"targets": len(pixels), "seeds": len(ctx.config.probe.seeds),
