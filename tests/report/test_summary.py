@@ -87,11 +87,15 @@ def test_block_tables_of_the_statistics():
     s["stability"] = {"metrics": ["e_leep", "base"], "n_setups": 10, "best_fraction": {"e_leep": 0.9, "base": 0.1},
                       "beats": {"e_leep": {"base": 0.8}, "base": {"e_leep": 0.2}}}
     s["selection_diagnostics"] = {"t1": {"gain_over_best_member": -1.0, "disagreement": 0.05,
-                                         "head_gain_over_average": 0.5, "best_member_margin": 0.1}}
+                                         "head_gain_over_average": 0.5, "best_member_margin": 0.1},
+                                  "t2": {"gain_over_best_member": 2.0, "disagreement": 0.25,
+                                         "head_gain_over_average": -3.0, "best_member_margin": 0.0,
+                                         "head_kept": "average"}}
     block = sm.readme_block(s, "demo")
     assert "| soft_iou_eep - base | +0.125 | [+0.05, +0.20] | 3 / 1 / 0 | 0.25 |" in block
     assert "| b1 | +4.0% | [-1.0, +9.0] | +3.5% | 2 / 0 / 1 | 1 |" in block
     assert "| emd | +0.300 | [+0.10, +0.50] | 0.012 | 42 |" in block
     assert "| E-LEEP | 0.90 | - | 0.80 |" in block and "| BASE | 0.10 | 0.20 | - |" in block
-    assert "| t1 | -1.0% | 0.050 | +0.5% | +0.100 |" in block
+    assert "| t1 | -1.0% | 0.050 | +0.5% | head | +0.100 |" in block  # summaries before head_folds: the head
+    assert "| t2 | +2.0% | 0.250 | -3.0% | average | +0.000 |" in block
     assert sm.check(f"x\n{block}\n", s, "demo") == []

@@ -81,6 +81,11 @@ def test_tables_and_figures(run_dir):
     assert selection["b1l"] == selection["b1"]  # same dataset, init and (in this config) architecture
     assert selection["miou"]["b1l"] == pytest.approx(selection["miou"]["b1"], abs=1e-6)  # training is deterministic
     assert "B1L" in text
+    # the head is kept only where it beats the plain average in 5-fold cross-validation on training images
+    head, miou = selection["head"], selection["miou"]
+    assert head["cv_miou"]["folds"] == 5
+    assert head["kept"] == ("head" if head["cv_miou"]["head"] > head["cv_miou"]["average"] else "average")
+    assert miou["selected"] == (head["test_miou"] if head["kept"] == "head" else miou["average"])
     sources = json.load(open(os.path.join(run_dir, "pool", "sources.json")))
     assert [s["id"] for s in sources] == ["syn_drive_day.resnet_tiny.generic", "syn_drive_day.resnet_tiny.scratch",
                                           "syn_underwater_reef.resnet_tiny.generic",

@@ -44,6 +44,7 @@ BAD = [
     ("probe.candidates=2", "config.probe.candidates: expected 0 (all) or at least probe.ensemble_size = 3"),
     ("probe.candidates=-1", "config.probe.candidates: expected an integer >= 0, got -1"),
     ("selection.metric=accuracy", "config.selection.metric: expected one of"),
+    ("selection.head_folds=1", "config.selection.head_folds: expected 0 (always keep the head) or an integer >= 2, got 1"),
     ("selection.head_learning_rate=0.0", "config.selection.head_learning_rate: expected a finite learning rate"),
     ("influence.architecture=hrnetv2_w48", "config.influence.architecture: expected one of"),
     ("model_dtype=float16", "config.model_dtype: expected one of ['bfloat16', 'float32'], got 'float16'"),

@@ -131,6 +131,11 @@ def test_finetune_top_exports_an_ensemble_that_reloads_and_predicts_the_same(wor
     assert got.shape == (2, 32, 32, 10) and np.allclose(got.sum(-1), 1, atol=1e-5)
     assert set(np.unique(ens.predict_labels(images))) <= set(range(1, 11))
     assert rep.best["head_nll"][1] < rep.best["head_nll"][0]  # the head trained
+    # and was kept only if it beat the plain average in cross-validation; otherwise the identity is exported
+    cv = rep.best["head_cv_miou"]
+    assert rep.best["head_kept"] == ("head" if cv["head"] > cv["average"] else "average") and cv["folds"] == 5
+    if rep.best["head_kept"] == "average":
+        assert np.all(head["weight"] == 1) and np.all(head["bias"] == 0)
 
 
 def _bad_world(world, tmp_path):

@@ -38,12 +38,13 @@ class TinySegmenter(nn.Module):
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
-    def __call__(self, images, train: bool = False, return_features: bool = False):
+    def __call__(self, images, train: bool = False, return_features: bool = False, upsample: bool = True):
         feats = TinyBackbone(self.width, self.axis_name, self.dtype, name="backbone")(
             images.astype(self.dtype), train)
         logits = nn.Conv(self.num_classes, (1, 1), dtype=self.dtype, name="head")(feats).astype(jnp.float32)
         b, h, w, _ = images.shape
-        logits = jax.image.resize(logits, (b, h, w, self.num_classes), "bilinear")
+        if upsample:  # upsample=False: at the backbone's stride, as the segmenters' stored test logits
+            logits = jax.image.resize(logits, (b, h, w, self.num_classes), "bilinear")
         return (logits, feats.astype(jnp.float32)) if return_features else logits
 
 

@@ -100,6 +100,46 @@ def test_train_from_member_checkpoints_caches_member_logits(tmp_path):
         train_ensemble_head([str(tmp_path / "m0")], batch["image"],
                             types.SimpleNamespace(num_classes=5, name="x", mean=(0,) * 3, std=(1,) * 3),
                             sample, steps=1, build=build)
+    with pytest.raises(ValueError, match="target_source: cross-validation .* got an image array"):
+        train_ensemble_head([str(tmp_path / "m0"), str(tmp_path / "m1")], batch["image"], info, sample,
+                            steps=1, folds=2, build=build)
+
+
+@pytest.mark.parametrize("cv,kept", [({"head": 0.2, "average": 0.3}, "average"),
+                                     ({"head": 0.4, "average": 0.3}, "head")])
+def test_cross_validation_decides_between_the_head_and_the_plain_average(tmp_path, monkeypatch, cv, kept):
+    from transel_jax.transfer import ensemble_head
+
+    k = 4
+    for i in range(2):
+        save_member(str(tmp_path / f"m{i}"), seed=i, k=k)
+    batch = block_batch(seed=0, step=0, batch_size=4, num_classes=k)
+    images = np.clip(batch["image"] * 40 + 128, 0, 255).astype(np.uint8)
+    source = [{"image": im, "label": lab} for im, lab in zip(images, batch["label"])]
+    img, row, col = np.nonzero(batch["label"])
+    sample = types.SimpleNamespace(image=img.astype(np.int32), row=row.astype(np.int32), col=col.astype(np.int32),
+                                   labels=batch["label"][img, row, col])
+    info = types.SimpleNamespace(num_classes=k, name="blocks", mean=(128,) * 3, std=(40,) * 3,
+                                 resolution=images.shape[1:3])
+    seen = {}
+
+    def fake_cv(z, y, image, maps, labels, **kw):  # the CV numerics are tested above; here the decision
+        seen.update(maps=maps, labels=labels, folds=kw["folds"])
+        return {**cv, "folds": kw["folds"]}
+
+    monkeypatch.setattr(ensemble_head, "cross_validate_head", fake_cv)
+    result = train_ensemble_head([str(tmp_path / "m0"), str(tmp_path / "m1")], source, info, sample, steps=5,
+                                 folds=2, build=lambda name, num_classes: TinySegmenter(num_classes))
+    assert seen["folds"] == 2 and len(seen["maps"]) == 2 and seen["maps"][0].shape[0] == len(source)
+    np.testing.assert_array_equal(seen["labels"], batch["label"])
+    assert result.kept == kept and result.cv_miou["head"] == cv["head"]
+    identity = ensemble_head.identity_head(2, k)["params"]
+    chosen = result.variables["params"]
+    if kept == "average":
+        assert all(np.array_equal(chosen[n], identity[n]) for n in identity)
+    else:
+        assert chosen is result.trained["params"]
+    assert not np.array_equal(result.trained["params"]["bias"], identity["bias"])  # the head did train
 
 
 def test_ensemble_segmenter_predicts_the_heads_argmax_and_evaluates():
@@ -132,3 +172,54 @@ def test_ensemble_segmenter_predicts_the_heads_argmax_and_evaluates():
     np.testing.assert_array_equal(result.confusion, cm)
     with pytest.raises(ValueError, match="head_variables"):
         ensemble_variables(member_vars, head, k + 1)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def cv_task(seed=0, t=10, k=3):
+    """Two members on t images of 4x5 pixels: member 0 informative, member 1 noise; stride = full size."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k + 1, size=(t, 4, 5))  # 0 = void
+    onehot = np.eye(k)[np.clip(labels - 1, 0, k - 1)]
+    maps = [(3.0 * onehot + rng.normal(size=onehot.shape)).astype(np.float32),
+            (2.0 * rng.normal(size=onehot.shape)).astype(np.float32)]
+    img, row, col = np.nonzero(labels)
+    z = np.stack([m[img, row, col] for m in maps], axis=1)  # [n, S, K] at every non-void pixel
+    return z, labels[img, row, col] - 1, img, maps, labels
+
+
+def test_cross_validation_matches_a_fold_by_fold_numpy_reference():
+    from transel_jax.transfer.ensemble_head import cross_validate_head
+    from transel_reference import ref_miou
+
+    z, y, img, maps, labels = cv_task()
+    folds, fit = 3, dict(steps=40, learning_rate=0.05, seed=1)
+    got = cross_validate_head(z, y, img, maps, labels, folds=folds, **fit)
+    k = z.shape[2]
+    head_pred = np.zeros(labels.shape, np.int64)
+    for f in range(folds):
+        held = np.arange(labels.shape[0]) % folds == f
+        w = fit_ensemble_head(z[~held[img]], y[~held[img]], **fit)[0]["params"]
+        w, b = (np.asarray(w[n], np.float64) for n in ("weight", "bias"))
+        probs = np.mean([_softmax(w[s] * maps[s][held].astype(np.float64) + b[s]) for s in range(2)], axis=0)
+        head_pred[held] = np.argmax(probs, -1)
+    average = np.argmax(np.mean([_softmax(m.astype(np.float64)) for m in maps], axis=0), -1)
+    assert got["folds"] == folds
+    assert got["average"] == pytest.approx(ref_miou(labels, average, k), abs=1e-9)
+    assert got["head"] == pytest.approx(ref_miou(labels, head_pred, k), abs=1e-9)
+    assert got["head"] > got["average"]  # the head learns to ignore the noise member
+
+
+def test_cross_validation_rejects_bad_folds_and_images():
+    from transel_jax.transfer.ensemble_head import cross_validate_head
+
+    z, y, img, maps, labels = cv_task(t=4)
+    with pytest.raises(ValueError, match="folds: expected at most the 4 training images, got 5"):
+        cross_validate_head(z, y, img, maps, labels, folds=5)
+    with pytest.raises(ValueError, match="folds: expected an integer >= 2"):
+        cross_validate_head(z, y, img, maps, labels, folds=1)
+    with pytest.raises(ValueError, match="image: expected int"):
+        cross_validate_head(z, y, img + 4, maps, labels, folds=2)

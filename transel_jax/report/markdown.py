@@ -67,15 +67,17 @@ def diagnostics_lines(selection: dict) -> list[str]:
     """Why each selected ensemble wins or loses against its best member (members' test-set disagreement,
     the head's gain over the plain average, the best member's margin over the others)."""
     rows = [[t, f"{d['gain_over_best_member']:+.1f}%", f"{d['disagreement']:.3f}", f"{d['head_gain_over_average']:+.1f}%",
-             f"{d['best_member_margin']:+.3f}"]
+             d.get("head_kept", "head"), f"{d['best_member_margin']:+.3f}"]
             for t, d in ((t, r["diagnostics"]) for t, r in selection.items() if "diagnostics" in r)]
     if not rows:
         return []
     return ["Why the ensemble wins or loses against its best member: a low disagreement means near-identical "
             "members (little to gain from averaging), a large best-member margin means weak other members, a "
-            "negative head gain means the head's training hurt:", "",
-            tables.markdown_table(["target", "vs best member", "member disagreement", "head vs plain average",
-                                   "best member margin (mIoU)"], rows), ""]
+            "negative head gain means the trained head predicts worse than the plain average on the test set; "
+            "\"kept\" says which of the two the selection used (the head only where it beat the average in "
+            "cross-validation on the training images, `selection.head_folds`):", "",
+            tables.markdown_table(["target", "vs best member", "member disagreement", "trained head vs plain average",
+                                   "kept", "best member margin (mIoU)"], rows), ""]
 
 
 def _ci(entry) -> str:

@@ -35,8 +35,9 @@ Groups:
   pool), ``good_candidates`` (of those, the ones most frequent in each ensemble metric's
   ``top_ensembles`` top-ranked ensembles; the rest are drawn at random: 000 Sec. 4.1).
 - ``selection``: the 000 Sec. 5 study. ``metric`` (ensemble metric that selects), ``head_steps`` and
-  ``head_learning_rate`` (Adam on the ensemble head), ``larger_model`` (architecture of B1L, one model
-  the size of an ensemble; "" = no B1L).
+  ``head_learning_rate`` (Adam on the ensemble head), ``head_folds`` (k > 1: keep the head only if it
+  beats the plain average in k-fold cross-validation on the training images; 0: always keep it, as 000
+  Sec. 5.1), ``larger_model`` (architecture of B1L, one model the size of an ensemble; "" = no B1L).
 - ``influence``: factors of influence (002). ``architecture`` and ``init`` of the source models whose
   transfer gains are measured, ``images`` (training images per dataset pooled for domain distance).
 """
@@ -97,6 +98,7 @@ def run_config() -> ml_collections.ConfigDict:
         "metric": "soft_iou_eep",
         "head_steps": 200,
         "head_learning_rate": 0.05,
+        "head_folds": 5,
         "larger_model": "hrnetv2_tiny_l",   # "" = no B1L
     })
     c.influence = ml_collections.ConfigDict({

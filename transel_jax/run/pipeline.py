@@ -40,7 +40,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("actual", actual.run_actual, ("probe",), ("finetune",), actual.line),
     Stage("evaluate", evaluate.run_evaluate, ("probe",), ("actual", "scoring"), evaluate.line),
     Stage("selection", selection.run_selection, ("selection",), ("actual", "scoring", "finetune"), selection.line,
-          version=2, divided=True),  # 2: diagnostics (member disagreement, head gain over the average, best-member margin)
+          version=3, divided=True),  # 2: diagnostics (member disagreement, head gain over the average, best-member
+    # margin); 3: the head kept only where it beats the plain average in cross-validation (selection.head_folds)
     Stage("influence", influence.run_influence, ("influence",), ("finetune",), influence.line, divided=True),
     Stage("report", report_stage.run_report, ("name",), ("evaluate", "selection", "influence"),
           report_stage.line),

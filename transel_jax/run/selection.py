@@ -7,7 +7,9 @@ fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
 - **selected**: the top ensemble by ``selection.metric`` (SoftIoU-EEP); its ensemble head (per member and
   class a weight and a bias, :func:`transel_jax.transfer.train_ensemble_head`) is trained on the target
   training pixels with the members frozen, then evaluated on the test set from the members' stored
-  test logits (:func:`transel_jax.transfer.predictions.head_miou`);
+  test logits (:func:`transel_jax.transfer.predictions.head_miou`). With ``selection.head_folds = k > 1``
+  the head is kept only if it beats the plain average in k-fold cross-validation on the training images
+  (never on the test set); otherwise the selected ensemble is the plain average of its members;
 - **B1**: the single candidate with the highest LEEP, fine-tuned (its test mIoU);
 - **average**: the same members averaged without a head (their actual ensemble mIoU);
 - **best / worst member**: the members' own fine-tuned test mIoU;
@@ -21,8 +23,8 @@ fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
 
 Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected / mIoU_b - 1)``.
 ``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value},
-"diagnostics": {...}}} (:func:`diagnostics`: member disagreement, the head's gain over the plain average,
-the best member's margin).
+"head": {"kept", "cv_miou", "test_miou"}, "diagnostics": {...}}} (:func:`diagnostics`: member disagreement,
+the trained head's test gain over the plain average, whether or not it was kept, the best member's margin).
 """
 from __future__ import annotations
 
@@ -96,11 +98,12 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
     sample, _ = probe.load_sample(ctx, target, seed)
     head = train_ensemble_head([ctx.path("finetune", target, ids[i], "checkpoints") for i in members], train,
                                info, sample, batch_size=config.data.eval_batch_size, steps=sel.head_steps,
-                               learning_rate=sel.head_learning_rate, seed=seed)
+                               learning_rate=sel.head_learning_rate, seed=seed, folds=int(sel.head_folds))
     logits = [finetunes.load_logits(ctx, target, ids[i]) for i in members]
     labels = finetunes.load_labels(ctx, target)
-    selected = head_miou(head.variables["params"], logits, labels)
+    trained = head_miou(head.trained["params"], logits, labels)
     average = float(ensemble_mious(logits, labels, np.arange(len(members))[None], progress=False)[0])
+    selected = trained if head.kept == "head" else average
     member_miou = [tuned[i]["test_miou"] for i in members]
     act = actual.load(ctx, target)
     miou = {"selected": selected, "b1": float(tuned[b1]["test_miou"]), "average": average,
@@ -112,18 +115,20 @@ def select_target(ctx: Context, target: str, sources: list[dict]) -> dict:
         miou["b1l"], result["b1l"] = larger["test_miou"], larger["source"]
     result["gain"] = {b: 100.0 * (selected / miou[b] - 1.0) for b in baselines(config)}
     return {**result, "miou": miou, "head_nll": [head.initial_nll, head.final_nll],
-            "diagnostics": diagnostics(selected, average, member_miou, disagreement(logits, labels))}
+            "head": {"kept": head.kept, "cv_miou": head.cv_miou, "test_miou": trained},
+            "diagnostics": {**diagnostics(selected, trained, average, member_miou, disagreement(logits, labels)),
+                            "head_kept": head.kept}}
 
 
-def diagnostics(selected: float, average: float, member_miou, pairwise) -> dict:
-    """Why an ensemble wins or loses against its best member (issue: member similarity, weak members, or
-    the head): mean pairwise disagreement of the members on the test set, the head's relative gain over the
-    plain average, the best member's margin over the mean of the others (mIoU points), and the selected
-    ensemble's gain over its best member."""
+def diagnostics(selected: float, trained: float, average: float, member_miou, pairwise) -> dict:
+    """Why an ensemble wins or loses against its best member (member similarity, weak members, or the
+    head): mean pairwise disagreement of the members on the test set, the trained head's relative test gain
+    over the plain average (kept or not), the best member's margin over the mean of the others (mIoU
+    points), and the selected ensemble's gain over its best member."""
     m = np.sort(np.asarray(member_miou, np.float64))[::-1]
     s = len(m)
     return {"disagreement": float(np.asarray(pairwise)[np.triu_indices(s, 1)].mean()) if s > 1 else 0.0,
-            "head_gain_over_average": 100.0 * (selected / average - 1.0),
+            "head_gain_over_average": 100.0 * (trained / average - 1.0),
             "best_member_margin": float(m[0] - m[1:].mean()) if s > 1 else 0.0,
             "gain_over_best_member": 100.0 * (selected / m[0] - 1.0)}
 

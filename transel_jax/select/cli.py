@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune the members of the top K ensembles and B1, train heads, export the best")
     parser.add_argument("--finetune-steps", type=int, default=200, help="steps of each fine-tune")
     parser.add_argument("--head-steps", type=int, default=300, help="steps of each ensemble head")
+    parser.add_argument("--head-folds", type=int, default=5,
+                        help="keep a head only if it beats the plain average in this many folds of cross-validation "
+                             "on the training images (0: always keep it; default 5)")
     parser.add_argument("--seed", type=int, default=0, help="pixel-sampling seed")
     parser.add_argument("--max-per-image", type=int, default=1000, help="sampled pixels per training image")
     parser.add_argument("--feature-pixels", type=int, default=2000, help="pixels the feature metrics see")
@@ -67,10 +70,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"  {row['rank']:>3}  {', '.join(row['members'])}  {sel.rank_by} {row[sel.rank_by]:.4f}")
     if args.finetune_top:
         rep = sel.finetune(args.finetune_top, steps=args.finetune_steps, head_steps=args.head_steps,
-                           batch_size=args.batch_size, progress=not args.no_progress)
+                           head_folds=args.head_folds, batch_size=args.batch_size, progress=not args.no_progress)
         for row in rep.ensembles:
             miou = "n/a (no val/test split)" if row["head_miou"] is None else f"{row['head_miou']:.4f}"
-            print(f"  fine-tuned rank {row['rank']} ({', '.join(row['members'])}): head mIoU {miou}")
+            kept = "trained head" if row["head_kept"] == "head" else "plain average (cross-validation)"
+            print(f"  fine-tuned rank {row['rank']} ({', '.join(row['members'])}): {kept}, mIoU {miou}")
         if rep.b1["miou"] is not None:
             print(f"  B1 {rep.b1['name']}: mIoU {rep.b1['miou']:.4f} ({rep.eval_split})")
         print(f"exported {rep.exported} (transel_jax.load_ensemble)")

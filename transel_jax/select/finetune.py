@@ -6,8 +6,10 @@ split (:func:`transel_jax.transfer.finetune`: its backbone, a new head for the t
 ``<workdir>/<model>/`` (a finished fine-tune is reused: a rerun resumes), and predicts the evaluation split
 (``test``, else ``validation``) once (:func:`transel_jax.transfer.predictions.test_logits`). Each ensemble's
 head (000 Sec. 5.1) trains on the selection's pixel sample with the members frozen
-(:func:`transel_jax.transfer.train_ensemble_head`); its test mIoU, the plain average's and each member's
-are reported next to B1's. The best ensemble (by head mIoU; rank 1 when there is no evaluation split) is
+(:func:`transel_jax.transfer.train_ensemble_head`) and is kept only if it beats the plain average in
+``head_folds``-fold cross-validation on the training images (else the ensemble is the plain average: the
+identity head); the kept ensemble's test mIoU, the plain average's and each member's are reported next to
+B1's. The best ensemble (by head mIoU; rank 1 when there is no evaluation split) is
 exported with :func:`transel_jax.transfer.ensemble_export.export_ensemble` to ``<out>/ensemble``.
 Only transel checkpoints can be fine-tuned (a callable or ONNX model has no trainable weights here).
 """
@@ -27,8 +29,9 @@ class FinetuneReport:
     """Results of :func:`finetune_top`.
 
     Attributes:
-      ensembles: per top ensemble {"rank", "members", "head_miou", "average_miou", "member_miou"} (mIoU
-        None without an evaluation split); b1: {"name", "miou"}; eval_split: the split measured or None;
+      ensembles: per top ensemble {"rank", "members", "head_miou" (of the kept head: the identity when
+        "head_kept" is "average"), "average_miou", "member_miou", "head_kept", "head_cv_miou"} (mIoU None
+        without an evaluation split); b1: {"name", "miou"}; eval_split: the split measured or None;
       exported: the exported ensemble folder or None; best: the exported ensemble's row of ``ensembles``.
     """
 
@@ -85,7 +88,8 @@ def finetune_one(model, target, workdir: str, *, config, eval_split: str | None,
 
 
 def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base_lr: float = 0.02,
-                 head_steps: int = 300, head_learning_rate: float = 0.05, workdir: str | None = None,
+                 head_steps: int = 300, head_learning_rate: float = 0.05, head_folds: int = 5,
+                 workdir: str | None = None,
                  export: str | None = None, progress: bool = True) -> FinetuneReport:
     """Fine-tune and evaluate the top ``k`` ensembles of ``sel`` and B1 (module docstring)."""
     from transel_jax.transfer import train_ensemble_head
@@ -97,6 +101,9 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
     _check_int(k, "k", 1)
     for value, name in ((steps, "steps"), (batch_size, "batch_size"), (head_steps, "head_steps")):
         _check_int(value, name, 1)
+    _check_int(head_folds, "head_folds", 0)
+    if head_folds == 1:
+        raise ValueError("head_folds: expected 0 (always keep the head) or an integer >= 2, got 1")
     base = workdir or (os.path.join(sel.out, "finetune") if sel.out else None)
     if base is None:
         raise ValueError("workdir: expected a folder for the fine-tunes (or a Selection made with out=...), got None")
@@ -117,15 +124,18 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
                                    batch_size=batch_size)
                    for n in tqdm(needed, desc="fine-tunes", unit="model", disable=not progress)}
         rows, heads = [], []
+        train = train_split(target)
+        folds = head_folds if len(train) >= head_folds else (len(train) if len(train) >= 2 else 0)
         for row in tqdm(top, desc="ensemble heads", unit="ensemble", disable=not progress):
             members = row["members"]
-            head = train_ensemble_head([records[n]["checkpoint"] for n in members], train_split(target), info,
+            head = train_ensemble_head([records[n]["checkpoint"] for n in members], train, info,
                                        sel.probes.sample, batch_size=batch_size, steps=head_steps,
-                                       learning_rate=head_learning_rate, seed=sel.plan.seed)
+                                       learning_rate=head_learning_rate, seed=sel.plan.seed, folds=folds)
             params = {k_: np.asarray(v) for k_, v in head.variables["params"].items()}
             heads.append(params)
             out = {"rank": row["rank"], "members": members, "head_miou": None, "average_miou": None,
-                   "member_miou": [records[n]["miou"] for n in members], "head_nll": [head.initial_nll, head.final_nll]}
+                   "member_miou": [records[n]["miou"] for n in members], "head_nll": [head.initial_nll, head.final_nll],
+                   "head_kept": head.kept, "head_cv_miou": head.cv_miou}
             if split is not None:
                 stored = [read_npz(os.path.join(base, n, "test.npz")) for n in members]
                 logits, labels = [s["logits"] for s in stored], stored[0]["labels"]

@@ -11,7 +11,7 @@ through it, chunk by chunk, so full-resolution logits of a whole test set are ne
   ensemble e = (s_1..s_S) at a pixel is argmax_c (1/S) sum_k softmax(z_{s_k})[c]; :func:`ensemble_mious`
   computes member probabilities once per chunk ([N, m, K]) and a jitted kernel
   (:func:`ensemble_confusions`) maps over the ensembles to accumulate each one's [K, K] confusion;
-- an ensemble with a trained head (000 Sec. 5.1): :func:`head_miou`,
+- an ensemble with a trained head (000 Sec. 5.1): :func:`head_miou` (:func:`head_confusion`),
   argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
 
 Confusion -> IoU -> mIoU is :mod:`transel_jax.evaluation.miou`'s.
@@ -120,23 +120,34 @@ def _pad(x, pad: int, value=0.0):
     return x if pad == 0 else np.concatenate([x, np.full((pad, *x.shape[1:]), value, x.dtype)])
 
 
-def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> float:
-    """Test mIoU of the ensemble head: argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
+@functools.partial(jax.jit, static_argnames=("num_members", "num_classes"))
+def _head_argmax(head_params, z, *, num_members: int, num_classes: int):
+    from transel_jax.models import EnsembleHead
+
+    return jnp.argmax(EnsembleHead(num_members, num_classes).apply({"params": head_params}, z, log=True), axis=-1)
+
+
+def head_confusion(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> np.ndarray:
+    """int64 [K, K] confusion of the ensemble head's prediction argmax_c (1/S) sum_s softmax(w[s] z_s + b[s])[c].
 
     head_params: {"weight", "bias"} float [S, K]; member_logits: S arrays float [T, h, w, K] stored at the
     members' output stride (upsampled chunk by chunk to the labels' size); labels: int [T, H, W] (0 = void).
+    With w = 1, b = 0 it is the plain average's confusion.
     """
-    from transel_jax.models import EnsembleHead
-
     num_members, num_classes = np.shape(head_params["weight"])
-    head = EnsembleHead(num_members, num_classes)
-    apply = jax.jit(lambda z: jnp.argmax(head.apply({"params": head_params}, z, log=True), axis=-1))
     total = np.zeros((num_classes, num_classes), np.int64)
     for start in range(0, labels.shape[0], images_per_chunk):
         z = jnp.stack([upsample(m[start:start + images_per_chunk], labels.shape[1:3]) for m in member_logits],
                       axis=-2)
-        total += confusion(labels[start:start + images_per_chunk], np.asarray(apply(z)), num_classes)
-    return iou_from_confusion(total)[0]
+        pred = _head_argmax(head_params, z, num_members=int(num_members), num_classes=int(num_classes))
+        total += confusion(labels[start:start + images_per_chunk], np.asarray(pred), num_classes)
+    return total
+
+
+def head_miou(head_params: dict, member_logits, labels, *, images_per_chunk: int = 8) -> float:
+    """Test mIoU of the ensemble head (:func:`head_confusion`, same arguments)."""
+    return iou_from_confusion(head_confusion(head_params, member_logits, labels,
+                                             images_per_chunk=images_per_chunk))[0]
 
 
 def disagreement(member_logits, labels, *, images_per_chunk: int = 8) -> np.ndarray:
