@@ -10,21 +10,14 @@ difference from the dense pass. CPU: one XLA device per core (set before jax is 
 """
 from __future__ import annotations
 
-import os
-import sys
-
-# benchmarks/select.py (another script) would shadow the standard library's `select` module, which
-# numpy and jax import: drop this folder from the import path before importing anything else.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
 import argparse
 import os
 import statistics
-import sys
 import time
 
 import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main() -> None:
