@@ -10,6 +10,7 @@ chunk reads), the peak resident memory of the process, and the pass the engine c
 
     python benchmarks/score_memmap.py                        # N=64 n=1M C=134 (many minutes on a CPU)
     python benchmarks/score_memmap.py --n 100000 --N 16      # a quick look
+    python benchmarks/score_memmap.py --N 1000 --n 150000 --C 20 --greedy   # greedy search, N = 1000
 """
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ def main() -> None:
     parser.add_argument("--max-ensembles", type=int, default=None,
                         help="score only the first K of the C(N, S) ensembles (a throughput sample; the time is "
                              "then also extrapolated to all)")
+    parser.add_argument("--greedy", action="store_true",
+                        help="greedy forward selection (ensembles.greedy_select) by the last of --metrics instead "
+                             "of scoring every ensemble: the path for pools too large to enumerate")
     parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
     args = parser.parse_args()
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
@@ -95,6 +99,9 @@ def main() -> None:
     print(f"case: N={args.N} S={args.S} n={args.n:,} C={args.C} from {path} (float16 memmap, "
           f"{os.path.getsize(path) / 2**30:.1f} GiB); {len(jax.devices())} x {jax.devices()[0].device_kind}; "
           f"auto pass: {'pruned' if args.C >= scorer.PRUNED_MIN_CLASSES else 'dense'}", flush=True)
+    if args.greedy:
+        greedy(source, labels, args.S, metrics[-1])
+        return
     from transel_jax.ensembles import all_ensembles
 
     members = all_ensembles(args.N, args.S)
@@ -114,6 +121,19 @@ def main() -> None:
     print(f"| {', '.join(metrics)} | {wall:.0f} | {source.seconds:.0f} | {source.bytes / 2**30:.1f} | {peak:.2f} |")
     best = result.best(metrics[-1])
     print(f"best by {metrics[-1]}: {best.tolist()}")
+
+
+def greedy(source, labels, size: int, metric: str) -> None:
+    from transel_jax.ensembles import greedy_select
+
+    start = time.perf_counter()
+    result = greedy_select(source, labels, size, metric=metric, progress=True)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print("| greedy by | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")
+    print("|---|---|---|---|---|")
+    print(f"| {metric} | {wall:.0f} | {source.seconds:.0f} | {source.bytes / 2**30:.1f} | {peak:.2f} |")
+    print(f"chosen: {result.members.tolist()}, {metric} after each addition: {np.round(result.scores, 4).tolist()}")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def _statistics_lines(s: dict) -> list[str]:
         lines.append("")
     sel = st.get("selection")
     if sel:
-        lines += ["Selected ensemble (with its head) against each baseline, relative mIoU gain over the targets:", "",
+        lines += ["Selected ensemble (with its head, or the plain average where the head lost in cross-validation) "
+                  "against each baseline, relative mIoU gain over the targets:", "",
                   "| vs | mean gain | 95% CI | median | W / T / L | sign p |", "|---|---|---|---|---|---|"]
         lines += [f"| {b} | {v['estimate']:+.1f}% | [{v['ci'][0]:+.1f}, {v['ci'][1]:+.1f}] | {v['median']:+.1f}% "
                   f"| {v['wins']} / {v['ties']} / {v['losses']} | {v['sign_test_p']:.3g} |" for b, v in sel.items()]
@@ -129,7 +130,7 @@ def readme_block(s: dict, name: str) -> str:
     lines += _statistics_lines(s)
     if "selection_gain_mean" in s:
         g = s["selection_gain_mean"]
-        lines += ["Selected ensemble with its head, mean relative mIoU gain: "
+        lines += ["Selected ensemble (head or plain average), mean relative mIoU gain: "
                   + ", ".join(f"vs {b} {v:+.1f}%" for b, v in g.items())
                   + (f"; below its best member on {', '.join(s['selection_below_best_member'])}."
                      if s["selection_below_best_member"] else "; never below its best member."), ""]
