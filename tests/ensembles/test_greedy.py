@@ -44,3 +44,28 @@ def test_candidates_restrict_the_pool_and_bad_sizes_fail():
         greedy_select(eep, labels, 4, candidates=[1, 4, 9], progress=False)
     with pytest.raises(ValueError, match="metric: expected one of"):
         greedy_select(eep, labels, 2, metric="parc", progress=False)
+
+
+@pytest.mark.parametrize("kind", ["array", "memmap"])
+def test_only_the_first_round_checks_the_input_and_bad_input_still_fails(kind, tmp_path, monkeypatch):
+    from transel_jax import checks
+
+    eep, labels = _pool(2)
+    if kind == "memmap":
+        np.save(tmp_path / "eep.npy", eep)
+        eep = str(tmp_path / "eep.npy")
+    calls = []
+    original = checks.check_probabilities
+    monkeypatch.setattr(checks, "check_probabilities", lambda x, name, **kw: calls.append(x.shape) or original(x, name, **kw))
+    one_round = score_ensembles(eep, labels, ensembles=np.arange(12)[:, None], metrics=("soft_iou_eep",),
+                                progress=False)
+    checked_once = len(calls)
+    assert checked_once > 0
+    calls.clear()
+    greedy = greedy_select(eep, labels, 3, metric="soft_iou_eep", progress=False)
+    assert len(calls) == checked_once  # rounds 2 and 3 read the input unchecked
+    assert greedy.scores[0] == pytest.approx(one_round.scores["soft_iou_eep"].max(), abs=0)
+    bad, _ = _pool(2)
+    bad[3, 5, 1] = np.nan
+    with pytest.raises(ValueError, match="eep"):
+        greedy_select(bad, labels, 3, metric="soft_iou_eep", progress=False)

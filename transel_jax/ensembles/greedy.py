@@ -14,7 +14,7 @@ import numpy as np
 
 from transel_jax import checks
 from transel_jax.ensembles.scorer import ENSEMBLE_METRICS, score_ensembles
-from transel_jax.ensembles.source import as_source
+from transel_jax.ensembles.source import Checked, as_source
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,7 @@ def greedy_select(eep, labels, size: int = 3, *, metric: str = "soft_iou_eep", c
         extended = np.concatenate([np.tile(chosen, (rest.size, 1)), rest[:, None]], axis=1).astype(np.int32)
         result = score_ensembles(eep, labels, ensembles=extended, metrics=(metric,), base_terms=base_terms,
                                  progress=progress, **score_kwargs)
+        eep = eep if isinstance(eep, Checked) else Checked(eep)  # round 1 read (and checked) every pixel
         best = int(np.argmax(result.scores[metric]))
         chosen.append(int(rest[best]))
         history.append(float(result.scores[metric][best]))

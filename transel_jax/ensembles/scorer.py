@@ -209,7 +209,8 @@ def score_ensembles(
         np.argsort(labels, kind="stable")``), since the IoU pass reads single-class chunks, which are
         then N contiguous slabs per chunk (sequential reads) instead of m scattered rows per source.
         An in-memory array is validated before any work; a memory map or chunked source is validated
-        chunk by chunk as it is read (a bad row raises ValueError naming ``eep``).
+        chunk by chunk as it is read (a bad row raises ValueError naming ``eep``); a source already
+        checked (``transel_jax.ensembles.source.Checked``, ``checked = True``) is not checked again.
       labels: int [n] target class indices 0..C-1.
       size: ensemble size S; all C(N, S) ensembles are scored (default 3). Give either this or
       ensembles: an explicit int [E, S] array of member indices.
@@ -260,10 +261,11 @@ def score_ensembles(
     if source_names is not None and len(source_names) != num_sources:
         raise ValueError(f"source_names: expected {num_sources} names (one per source), got {len(source_names)}")
     terms = check_base_terms(base_terms, num_sources) if "base" in metrics else None
-    validate_each_chunk = not (isinstance(source, ArraySource) and source.in_memory)
+    checked = bool(getattr(source, "checked", False))
+    validate_each_chunk = not checked and not (isinstance(source, ArraySource) and source.in_memory)
     # host-side blocks of contiguous pixels for validation and the true-class pass, within the budget
     block = int(np.clip(memory_budget // (8 * num_sources * num_classes), 256, 1 << 16))
-    if not validate_each_chunk:
+    if not checked and not validate_each_chunk:
         _validate_in_blocks(source, block)
     mesh = Mesh(np.asarray(_resolve_devices(devices)), (kernels.AXIS,))
 

@@ -72,6 +72,20 @@ class ArraySource:
             base._mmap.madvise(mmap.MADV_DONTNEED)
 
 
+class Checked:
+    """A source whose every value has already passed the scorer's probability checks: ``score_ensembles``
+    reads it without checking again (``checked = True``). ``greedy_select`` wraps its input in one after
+    the first round, which read every pixel, so rounds 2..S do not repeat the checks over [N, n, C]."""
+
+    checked = True
+
+    def __init__(self, source):
+        self.source, self.shape, self.dtype = source, tuple(source.shape), source.dtype
+
+    def read(self, pixels: np.ndarray) -> np.ndarray:
+        return self.source.read(pixels)
+
+
 def _is_memmap_view(array) -> bool:
     base = getattr(array, "base", None)
     while base is not None:
@@ -97,7 +111,7 @@ def as_source(eep, name: str = "eep"):
         except ValueError as err:
             raise ValueError(f"{name}: expected a numeric .npy array, could not read {path!r}: {err}") from None
         return ArraySource(array, name)
-    if isinstance(eep, ArraySource):
+    if isinstance(eep, (ArraySource, Checked)):
         return eep
     if not isinstance(eep, np.ndarray) and isinstance(eep, ChunkedEEP):
         if len(tuple(eep.shape)) != 3:

@@ -8,9 +8,9 @@ split (:func:`transel_jax.transfer.finetune`: its backbone, a new head for the t
 head (000 Sec. 5.1) trains on the selection's pixel sample with the members frozen
 (:func:`transel_jax.transfer.train_ensemble_head`) and is kept only if it beats the plain average in
 ``head_folds``-fold cross-validation on the training images (else the ensemble is the plain average: the
-identity head); the kept ensemble's test mIoU, the plain average's and each member's are reported next to
-B1's. The best ensemble (by head mIoU; rank 1 when there is no evaluation split) is
-exported with :func:`transel_jax.transfer.ensemble_export.export_ensemble` to ``<out>/ensemble``.
+identity head; a target with fewer training images than folds gets one fold per image); the kept
+ensemble's test mIoU, the plain average's and each member's are reported next to B1's. The best ensemble
+(by that test mIoU; rank 1 when there is no evaluation split) is exported with :func:`transel_jax.transfer.ensemble_export.export_ensemble` to ``<out>/ensemble``.
 Only transel checkpoints can be fine-tuned (a callable or ONNX model has no trainable weights here).
 """
 from __future__ import annotations
@@ -152,6 +152,7 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
                                    names=best["members"],
                                    extra={"target": str(target.spec), "rank": best["rank"],
                                           "eval_split": split, "head_miou": best["head_miou"],
+                                          "head_kept": best["head_kept"], "head_cv_miou": best["head_cv_miou"],
                                           "produced_by": "transel_jax.select.finetune.finetune_top"})
     report = FinetuneReport(ensembles=rows, b1={"name": b1_name, "miou": records[b1_name]["miou"]}, eval_split=split,
                             exported=exported, best=rows[best_i])
