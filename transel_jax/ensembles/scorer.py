@@ -58,8 +58,15 @@ TOP_K = 1
 # and the fallback cost the rest), and trying the pruned pass on random inputs costs "auto" 2.3x there
 # (33 s vs 14 s), so below 32 classes "auto" stays dense.
 PRUNED_MIN_CLASSES = 32
-# a chunk whose share of uncertified 32-pixel blocks exceeds this sends the next chunk to the dense pass
-DENSE_SWITCH = 0.35
+# a chunk whose share of uncertified (ensemble, 32-pixel block) pairs exceeds this sends the next chunk to
+# the dense pass. The fallback on an uncertified pair costs about 15x what the dense pass costs for it
+# (gathered blocks, host-side sums), so the break-even is near 6%: N = 64, C = 134, 41,664 ensembles,
+# the first 13 chunks of ``benchmarks/score_memmap.py``'s pool (11.2% of pairs uncertified), idle 2-core
+# CPU, s per chunk: pruned 4.44 (most of it the fallback), dense 2.44, "auto" with this switch 2.97 (2
+# probing chunks pruned, 11 dense; with the former 0.35 it stayed pruned). The peaked pools of
+# ``benchmarks/iou_kernels.py`` at C = 40 leave 0.11% of pixels uncertified, so at most 32 x 0.11% = 3.6%
+# of pairs: they stay pruned.
+DENSE_SWITCH = 0.05
 _PROBE_EVERY = 8  # while on the dense pass, try the pruned pass again every this many chunks
 
 
