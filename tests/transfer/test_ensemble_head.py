@@ -123,7 +123,8 @@ def test_cross_validation_decides_between_the_head_and_the_plain_average(tmp_pat
                                  resolution=images.shape[1:3])
     seen = {}
 
-    def fake_cv(z, y, image, maps, labels, **kw):  # the CV numerics are tested above; here the decision
+    def fake_cv(z, y, image, read_images, num_images, **kw):  # CV numerics are tested above; here the decision
+        maps, labels = read_images(np.arange(num_images))
         seen.update(maps=maps, labels=labels, folds=kw["folds"])
         return {**cv, "folds": kw["folds"]}
 
@@ -197,7 +198,14 @@ def test_cross_validation_matches_a_fold_by_fold_numpy_reference():
 
     z, y, img, maps, labels = cv_task()
     folds, fit = 3, dict(steps=40, learning_rate=0.05, seed=1)
-    got = cross_validate_head(z, y, img, maps, labels, folds=folds, **fit)
+    reads = []
+
+    def read_images(idx):
+        reads.append(idx.tolist())
+        return [m[idx] for m in maps], labels[idx]
+
+    got = cross_validate_head(z, y, img, read_images, labels.shape[0], folds=folds, images_per_read=2, **fit)
+    assert sorted(sum(reads, [])) == list(range(labels.shape[0])) and max(map(len, reads)) == 2  # each once
     k = z.shape[2]
     head_pred = np.zeros(labels.shape, np.int64)
     for f in range(folds):
@@ -217,9 +225,10 @@ def test_cross_validation_rejects_bad_folds_and_images():
     from transel_jax.transfer.ensemble_head import cross_validate_head
 
     z, y, img, maps, labels = cv_task(t=4)
+    read = lambda idx: ([m[idx] for m in maps], labels[idx])  # noqa: E731
     with pytest.raises(ValueError, match="folds: expected at most the 4 training images, got 5"):
-        cross_validate_head(z, y, img, maps, labels, folds=5)
+        cross_validate_head(z, y, img, read, 4, folds=5)
     with pytest.raises(ValueError, match="folds: expected an integer >= 2"):
-        cross_validate_head(z, y, img, maps, labels, folds=1)
+        cross_validate_head(z, y, img, read, 4, folds=1)
     with pytest.raises(ValueError, match="image: expected int"):
-        cross_validate_head(z, y, img + 4, maps, labels, folds=2)
+        cross_validate_head(z, y, img + 4, read, 4, folds=2)

@@ -111,16 +111,18 @@ def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_
         float(nll(params))
 
 
-def cross_validate_head(member_logits, class_index, image, member_maps, map_labels, *, folds: int = 5,
-                        steps: int = 300, learning_rate: float = 0.05, batch_pixels: int = 65536,
-                        seed: int = 0) -> dict:
+def cross_validate_head(member_logits, class_index, image, read_images: Callable, num_images: int, *,
+                        folds: int = 5, images_per_read: int = 16, steps: int = 300, learning_rate: float = 0.05,
+                        batch_pixels: int = 65536, seed: int = 0) -> dict:
     """Cross-validated mIoU of the trained head and of the plain average (module docstring).
 
     Args:
       member_logits: float [n, S, K] member scores at the sampled pixels; class_index: int [n] (0..K-1);
-        image: int [n], the training image of each sampled pixel (an index into ``member_maps``).
-      member_maps: S arrays float [T, h, w, K], the members' stride logits on the T training images
-        (:func:`transel_jax.transfer.predictions.test_logits`); map_labels: int [T, H, W] (0 = void).
+        image: int [n], the training image (0..num_images-1) of each sampled pixel.
+      read_images: ``indices int [b] -> (S arrays float [b, h, w, K], labels int [b, H, W])``: the members'
+        stride logits on those training images (:func:`transel_jax.transfer.predictions.test_logits`)
+        and their label maps (0 = void). Called with at most ``images_per_read`` images at a time, each
+        image once: only that many images' predictions are ever held.
       folds: image t is held out in fold ``t % folds``; steps .. seed: as :func:`fit_ensemble_head`.
 
     Returns {"head": mIoU, "average": mIoU, "folds": folds}: each from the confusion summed over the folds'
@@ -130,8 +132,9 @@ def cross_validate_head(member_logits, class_index, image, member_maps, map_labe
     from transel_jax.transfer.predictions import head_confusion
 
     checks.check_positive_int(folds, "folds", minimum=2)
+    checks.check_positive_int(num_images, "num_images")
+    checks.check_positive_int(images_per_read, "images_per_read")
     image = np.asarray(image)
-    num_images = np.shape(map_labels)[0]
     if image.shape != np.shape(class_index) or image.min() < 0 or image.max() >= num_images:
         raise ValueError(f"image: expected int [n] = {np.shape(class_index)} in 0..{num_images - 1}, got shape "
                          f"{image.shape}, range {image.min()}..{image.max()}")
@@ -146,11 +149,12 @@ def cross_validate_head(member_logits, class_index, image, member_maps, map_labe
         train = ~np.isin(image, held)
         if not train.any():
             raise ValueError(f"folds: fold {fold} leaves no sampled pixel to fit the head on")
-        variables = fit_ensemble_head(member_logits[train], np.asarray(class_index)[train], steps=steps,
-                                      learning_rate=learning_rate, batch_pixels=batch_pixels, seed=seed)[0]
-        maps = [m[held] for m in member_maps]
-        head_total += head_confusion(variables["params"], maps, map_labels[held])
-        average_total += head_confusion(identity, maps, map_labels[held])
+        params = fit_ensemble_head(member_logits[train], np.asarray(class_index)[train], steps=steps,
+                                   learning_rate=learning_rate, batch_pixels=batch_pixels, seed=seed)[0]["params"]
+        for start in range(0, held.size, images_per_read):
+            maps, labels = read_images(held[start:start + images_per_read])
+            head_total += head_confusion(params, maps, labels)
+            average_total += head_confusion(identity, maps, labels)
     return {"head": iou_from_confusion(head_total)[0], "average": iou_from_confusion(average_total)[0],
             "folds": folds}
 
@@ -204,12 +208,17 @@ def train_ensemble_head(member_checkpoints: Sequence[str], target_source, info, 
     result = EnsembleHeadResult(variables=variables, losses=losses, initial_nll=initial, final_nll=final,
                                 members=[str(p) for p in member_checkpoints], trained=variables)
     if folds:
+        from transel_jax.data.pipeline import Subset
         from transel_jax.transfer.predictions import test_logits
 
-        maps = [test_logits(m, v, target_source, info, batch_size=batch_size, desc=f"member {i} training images")
-                for i, (m, v) in enumerate(members)]
-        result.cv_miou = cross_validate_head(z, labels - 1, sample.image, [m[0] for m in maps], maps[0][1],
-                                             folds=folds, **fit)
+        def read_images(indices):  # the members' predictions on these training images, then dropped
+            subset = Subset(target_source, np.asarray(indices))
+            outs = [test_logits(m, v, subset, info, batch_size=batch_size, desc=f"member {i} held-out images")
+                    for i, (m, v) in enumerate(members)]
+            return [logits for logits, _ in outs], outs[0][1]
+
+        result.cv_miou = cross_validate_head(z, labels - 1, sample.image, read_images, len(target_source),
+                                             folds=folds, images_per_read=4 * batch_size, **fit)
         if result.cv_miou["head"] <= result.cv_miou["average"]:
             result.kept, result.variables = "average", identity_head(len(members), info.num_classes)
     return result
