@@ -7,6 +7,8 @@ difference from the dense pass. CPU: one XLA device per core (set before jax is 
 
     python benchmarks/score_passes.py                       # headline case N=64 S=3 n=150,000 C=20
     python benchmarks/score_passes.py --C 134 --n 40000     # many classes
+    python benchmarks/score_passes.py --npy /tmp/bench/eep_64_1000000_134.npy --n 12288 --repeats 1
+        # the first n pixels of a float16 file written by benchmarks/score_memmap.py (pixels sorted by label)
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ def main() -> None:
     parser.add_argument("--pools", default="random,peaked")
     parser.add_argument("--passes", default="dense,pruned,auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--npy", default=None,
+                        help="score the first --n pixels of this [N, n, C] .npy (its labels in PATH.labels.npy) "
+                             "instead of generated pools; N and C come from the file")
     parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
     args = parser.parse_args()
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
@@ -42,6 +47,12 @@ def main() -> None:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     POOLS = bench.POOLS
+    if args.npy:
+        file = np.load(args.npy, mmap_mode="r")
+        args.N, args.C = file.shape[0], file.shape[2]
+        POOLS = {"file": lambda N, n, C, seed: (np.asarray(file[:, :n]),
+                                                np.load(args.npy + ".labels.npy")[:n])}
+        args.pools = "file"
     from transel_jax.ensembles import score_ensembles
 
     metrics = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep")
