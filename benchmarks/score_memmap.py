@@ -15,6 +15,7 @@ chunk reads), the peak resident memory of the process, and the pass the engine c
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import time
@@ -86,7 +87,13 @@ def main() -> None:
     path = args.path or f"/tmp/eep_{args.N}_{args.n}_{args.C}.npy"
     if not os.path.exists(path + ".labels.npy"):
         start = time.perf_counter()
-        write_pool(path, args.N, args.n, args.C, args.seed)
+        # in a child process: the pages it writes through its memory map would count in this process's peak RSS
+        writer = multiprocessing.get_context("spawn").Process(target=write_pool,
+                                                              args=(path, args.N, args.n, args.C, args.seed))
+        writer.start()
+        writer.join()
+        if writer.exitcode != 0:
+            raise SystemExit(f"writing {path} failed (exit code {writer.exitcode})")
         print(f"wrote {path} ({os.path.getsize(path) / 2**30:.1f} GiB) in {time.perf_counter() - start:.0f} s", flush=True)
     import jax
 
