@@ -140,10 +140,8 @@ def problems(config) -> list[str]:
     _choice(config.selection.metric, "selection.metric", ENSEMBLE_METRICS, out)
     _int(config.selection.head_steps, "selection.head_steps", out, minimum=1)
     _rate(config.selection.head_learning_rate, "selection.head_learning_rate", out)
-    folds = config.selection.head_folds
-    if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 0 or folds == 1:
-        out.append(f"config.selection.head_folds: expected 0 (always keep the head) or an integer >= 2, "
-                   f"got {folds!r}")
+    if _int(config.selection.head_folds, "selection.head_folds", out, minimum=0) == 1:
+        out.append("config.selection.head_folds: expected 0 (always keep the head) or an integer >= 2, got 1")
     _int(config.influence.images, "influence.images", out, minimum=2)
     return list(dict.fromkeys(out))
 

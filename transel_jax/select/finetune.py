@@ -10,7 +10,8 @@ head (000 Sec. 5.1) trains on the selection's pixel sample with the members froz
 ``head_folds``-fold cross-validation on the training images (else the ensemble is the plain average: the
 identity head; a target with fewer training images than folds gets one fold per image); the kept
 ensemble's test mIoU, the plain average's and each member's are reported next to B1's. The best ensemble
-(by that test mIoU; rank 1 when there is no evaluation split) is exported with :func:`transel_jax.transfer.ensemble_export.export_ensemble` to ``<out>/ensemble``.
+(by that test mIoU; rank 1 when there is no evaluation split) is exported with
+:func:`transel_jax.transfer.ensemble_export.export_ensemble` to ``<out>/ensemble``.
 Only transel checkpoints can be fine-tuned (a callable or ONNX model has no trainable weights here).
 """
 from __future__ import annotations
@@ -89,8 +90,7 @@ def finetune_one(model, target, workdir: str, *, config, eval_split: str | None,
 
 def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base_lr: float = 0.02,
                  head_steps: int = 300, head_learning_rate: float = 0.05, head_folds: int = 5,
-                 workdir: str | None = None,
-                 export: str | None = None, progress: bool = True) -> FinetuneReport:
+                 workdir: str | None = None, export: str | None = None, progress: bool = True) -> FinetuneReport:
     """Fine-tune and evaluate the top ``k`` ensembles of ``sel`` and B1 (module docstring)."""
     from transel_jax.transfer import train_ensemble_head
     from transel_jax.transfer.ensemble_export import export_ensemble
