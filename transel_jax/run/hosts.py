@@ -4,12 +4,13 @@
 run``, ``launch/multi_gpu.sh run``, ``launch/local_multiprocess.sh NPROC run``). The processes join
 jax.distributed's coordination service (:func:`transel_jax.train.distributed.join_job`) but each stays a
 one-process jax program on its own devices. Every host walks the same stages with the same decisions
-(:mod:`.stage`); a stage that divides its work (pool models, probes, fine-tunes) gives each host the items
-:func:`share` assigns it, and each host trains its items on its own local devices (the papers trained each
-model on one host's 8 TPU cores), writing every result atomically into the shared run directory. The hosts meet at a :func:`barrier` after each such division and between stages;
-the cheap stages (scoring, candidates, actual, evaluate, report) run once, on the main host (process 0),
-and the others read its results. A host that dies leaves its unfinished items without their record; the
-rerun of the same command (same or another number of hosts) redoes only those.
+(:mod:`.stage`); a stage that divides its work (pool models, probes, scoring jobs, fine-tunes, ensemble
+heads) gives each host the items :func:`share` assigns it, and each host does its items on its own local
+devices (the papers trained each model on one host's 8 TPU cores), writing every result atomically into the
+shared run directory. The hosts meet at a :func:`barrier` after each such division and between stages; the
+cheap stages (candidates, actual, evaluate, report) run once, on the main host (process 0), and the others
+read its results. A host that dies leaves its unfinished items without their record; the rerun of the same
+command (same or another number of hosts) redoes only those.
 
 With one process (no ``--distributed``) every function here is the single-host identity: :func:`share`
 returns every item, :func:`barrier` returns at once.

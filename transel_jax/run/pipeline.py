@@ -32,7 +32,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line, divided=True),
     Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line, divided=True),
     Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line,
-          version=2),  # 2: shrinkage H-Score, TransRate, N-LEEP among the single-model metrics
+          version=2, divided=True),  # 2: shrinkage H-Score, TransRate, N-LEEP among the single-model metrics
     Stage("candidates", candidates.run_candidates, ("seed", "probe"), ("scoring",), candidates.line,
           digest=candidates.digest),
     Stage("finetune", finetunes.run_finetunes, _BASE + ("targets",), ("pool", "candidates"), finetunes.line,

@@ -14,23 +14,33 @@ Per target and probe seed:
 float64 [E] and ``single_<metric>`` float64 [N] (higher is better for every metric). With
 ``targets.leave_target_out`` only the target's candidates (:func:`transel_jax.run.plan.candidates_for`) are
 scored; the others' single scores are NaN.
+
+With several hosts (``transel run --distributed``) the (target, seed) jobs are divided among them
+(:func:`transel_jax.run.hosts.each`); a job whose file exists is read back, not recomputed, so an
+interrupted stage resumes where it stopped.
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from transel_jax.metrics.suite import SINGLE, single_scores
-from transel_jax.run import datasets, plan, pool, probe
+from transel_jax.run import datasets, hosts, plan, pool, probe
 from transel_jax.run.stage import Context, read_npz, write_npz
 
 ENSEMBLE = ("ms_leep", "e_leep", "iou_eep", "soft_iou_eep", "base")
 
 
 def score_target(ctx: Context, target: str, seed: int, sources: list[dict]) -> dict:
+    """The arrays of ``scoring/<target>/seed<seed>.npz``: computed and written, or read if the file exists."""
     from transel_jax.ensembles import score_ensembles
     from transel_jax.metrics import base_terms, eep_stack
 
+    path = ctx.path("scoring", target, f"seed{seed}.npz")
+    if os.path.isfile(path):
+        return read_npz(path)
     config = ctx.config
     info = datasets.info(config, target)
     allowed = plan.candidates_for(config, target, sources)  # indices into sources (pool/sources.json)
@@ -64,8 +74,12 @@ def _spread(values: np.ndarray, allowed: np.ndarray, num_sources: int) -> np.nda
 def run_scoring(ctx: Context) -> dict:
     sources = pool.sources(ctx)
     jobs = [(t, int(s)) for t in plan.check_targets(ctx.config) for s in ctx.config.probe.seeds]
-    for target, seed in tqdm(jobs, desc="scoring", unit="target x seed"):
-        arrays = score_target(ctx, target, seed, sources)
+    with tqdm(total=len(hosts.share(jobs)), desc="scoring", unit="target x seed") as bar:
+        def score(job: tuple[str, int]) -> dict:
+            arrays = score_target(ctx, *job, sources)
+            bar.update(bar.n < bar.total)  # this host's share; the read-back of the others' is not counted
+            return arrays
+        arrays = hosts.each(score, jobs, "scoring")[-1]  # several hosts: each scores its share, then all read
     return {"jobs": len(jobs), "ensembles": int(arrays["ensembles"].shape[0]), "single_metrics": len(SINGLE)}
 
 

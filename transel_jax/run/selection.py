@@ -25,8 +25,12 @@ Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected /
 ``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value},
 "head": {"kept", "cv_miou", "test_miou"}, "diagnostics": {...}}} (:func:`diagnostics`: member disagreement,
 the trained head's test gain over the plain average, whether or not it was kept, the best member's margin).
+Each target's result is first written to ``selection/targets/<target>.json`` by the host that computed it
+(the targets are divided among the hosts, and an interrupted stage resumes with the targets it finished).
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -138,11 +142,26 @@ def baselines(config) -> tuple[str, ...]:
     return BASELINES + (("b1l",) if config.selection.larger_model else ())
 
 
+def select_one(ctx: Context, target: str, sources: list[dict]) -> dict:
+    """:func:`select_target`, written to ``selection/targets/<target>.json``; read back if that exists."""
+    path = ctx.path("selection", "targets", f"{target}.json")
+    if os.path.isfile(path):
+        return read_json(path)
+    result = select_target(ctx, target, sources)
+    write_json(ctx.path(ctx.dir("selection", "targets"), f"{target}.json"), result)
+    return result
+
+
 def run_selection(ctx: Context) -> dict:
     sources, targets = pool.sources(ctx), plan.check_targets(ctx.config)
-    prepare(ctx, sources, targets)  # the fine-tunes, divided among hosts; then the heads on the main host
+    prepare(ctx, sources, targets)  # the fine-tunes, divided among hosts
+    with tqdm(total=len(hosts.share(targets)), desc="selection", unit="target") as bar:
+        def select(target: str) -> dict:
+            result = select_one(ctx, target, sources)
+            bar.update(bar.n < bar.total)  # this host's share; the read-back of the others' is not counted
+            return result
+        results = dict(zip(targets, hosts.each(select, targets, "selection heads")))  # heads divided too
     if hosts.is_main():
-        results = {t: select_target(ctx, t, sources) for t in tqdm(targets, desc="selection", unit="target")}
         write_json(ctx.path("selection", "results.json"), results)
     hosts.barrier("selection results")
     results = load(ctx)
