@@ -84,15 +84,9 @@ def run_finetunes(ctx: Context) -> dict:
     kept = candidates.load(ctx)
     records = {s["id"]: s for s in pool.sources(ctx)}
     jobs = [(t, records[i]) for t in plan.check_targets(ctx.config) for i in kept[t]]
-    bar = tqdm(total=len(jobs), desc="fine-tunes", unit="model")
-
-    def tune(job) -> float:
-        record = finetune_one(ctx, *job)
-        bar.update(0 if bar.n >= bar.total else 1)
-        return record["test_miou"]
-
-    values = hosts.each(tune, jobs, "finetune")  # several hosts: each fine-tunes its share, then all read
-    bar.close()
+    with tqdm(total=len(hosts.share(jobs)), desc="fine-tunes", unit="model") as bar:
+        # several hosts: each fine-tunes its share, then all read
+        values = [r["test_miou"] for r in hosts.each(lambda job: finetune_one(ctx, *job), jobs, "finetune", bar=bar)]
     return {"targets": len(kept), "finetunes": len(jobs), "test_miou_min": min(values),
             "test_miou_max": max(values)}
 

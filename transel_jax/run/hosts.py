@@ -59,19 +59,23 @@ def barrier(name: str) -> None:
         distributed.barrier(f"run:{next(_MEETINGS)}:{name}")
 
 
-def each(fn: Callable[[T], R], items: Iterable[T], name: str) -> list[R]:
+def each(fn: Callable[[T], R], items: Iterable[T], name: str, bar=None) -> list[R]:
     """``[fn(x) for x in items]`` with the work divided among the hosts.
 
     Each host calls ``fn`` on its :func:`share`, then all meet at a barrier, then every host calls ``fn`` on
     every item again and gets the result its owner stored. ``fn`` must therefore be idempotent and cheap
     once done (it returns the stored record of a finished item, as ``pool.train_one`` and
-    ``finetunes.finetune_one`` do).
+    ``finetunes.finetune_one`` do). ``bar`` (a tqdm bar, optional) advances once per item of this host's
+    share (size it with ``len(share(items))``), not on the read-back of the others' items.
     """
     items = list(items)
-    if count() == 1:
-        return [relieved(fn, x) for x in items]
+    results = []
     for x in share(items):
-        relieved(fn, x)
+        results.append(relieved(fn, x))
+        if bar is not None:
+            bar.update()
+    if count() == 1:
+        return results
     barrier(name)
     return [fn(x) for x in items]
 

@@ -53,15 +53,11 @@ def run_influence(ctx: Context) -> dict:
     models = [plan.SourceSpec(s, inf.architecture, inf.init).id for s in sources]
     # with targets.leave_target_out a target's own source model is not fine-tuned on it (NaN in the matrix)
     pairs = [(t, m) for t in targets for s, m in zip(sources, models) if s != t] + [(t, generic.id) for t in targets]
-    bar = tqdm(total=len(pairs), desc="influence fine-tunes", unit="model")
-
     def tune(pair) -> float:
-        value = finetunes.finetune_one(ctx, pair[0], finetunes.pool_record(ctx, pair[1]))["test_miou"]
-        bar.update(0 if bar.n >= bar.total else 1)
-        return value
+        return finetunes.finetune_one(ctx, pair[0], finetunes.pool_record(ctx, pair[1]))["test_miou"]
 
-    tuned = dict(zip(pairs, hosts.each(tune, pairs, "influence fine-tunes")))  # divided among hosts
-    bar.close()
+    with tqdm(total=len(hosts.share(pairs)), desc="influence fine-tunes", unit="model") as bar:
+        tuned = dict(zip(pairs, hosts.each(tune, pairs, "influence fine-tunes", bar=bar)))  # divided among hosts
     if not hosts.is_main():  # the main host computes the distances and writes the results
         hosts.barrier("influence results")
         return _summary(load(ctx))

@@ -86,10 +86,10 @@ def run_pool(ctx: Context) -> dict:
 
     # several hosts: the generic models first (the generic-initialised candidates start from them), each
     # host training its share; then the candidates likewise (hosts.each)
-    bar = tqdm(total=len(pretrain) + len(candidates), desc="source pool", unit="model")
+    bar = tqdm(total=len(hosts.share(pretrain)) + len(hosts.share(candidates)), desc="source pool", unit="model")
     records = []
     for group, name in ((pretrain, "pool: generic models"), (candidates, "pool: candidates")):
-        done = hosts.each(lambda spec: _counted(bar, train(spec)), group, name)
+        done = hosts.each(train, group, name, bar=bar)
         if group is candidates:
             records = done
     bar.close()
@@ -98,11 +98,6 @@ def run_pool(ctx: Context) -> dict:
     mious = [r["test_miou"] for r in records]
     return {"sources": len(records), "generic_models": len(pretrain),
             "test_miou_min": min(mious), "test_miou_max": max(mious)}
-
-
-def _counted(bar, record: dict) -> dict:
-    bar.update(0 if bar.n >= bar.total else 1)
-    return record
 
 
 def line(summary: dict) -> str:

@@ -75,11 +75,8 @@ def run_scoring(ctx: Context) -> dict:
     sources = pool.sources(ctx)
     jobs = [(t, int(s)) for t in plan.check_targets(ctx.config) for s in ctx.config.probe.seeds]
     with tqdm(total=len(hosts.share(jobs)), desc="scoring", unit="target x seed") as bar:
-        def score(job: tuple[str, int]) -> dict:
-            arrays = score_target(ctx, *job, sources)
-            bar.update(bar.n < bar.total)  # this host's share; the read-back of the others' is not counted
-            return arrays
-        arrays = hosts.each(score, jobs, "scoring")[-1]  # several hosts: each scores its share, then all read
+        # several hosts: each scores its share, then all read every file
+        arrays = hosts.each(lambda job: score_target(ctx, *job, sources), jobs, "scoring", bar=bar)[-1]
     return {"jobs": len(jobs), "ensembles": int(arrays["ensembles"].shape[0]), "single_metrics": len(SINGLE)}
 
 

@@ -155,12 +155,9 @@ def select_one(ctx: Context, target: str, sources: list[dict]) -> dict:
 def run_selection(ctx: Context) -> dict:
     sources, targets = pool.sources(ctx), plan.check_targets(ctx.config)
     prepare(ctx, sources, targets)  # the fine-tunes, divided among hosts
-    with tqdm(total=len(hosts.share(targets)), desc="selection", unit="target") as bar:
-        def select(target: str) -> dict:
-            result = select_one(ctx, target, sources)
-            bar.update(bar.n < bar.total)  # this host's share; the read-back of the others' is not counted
-            return result
-        results = dict(zip(targets, hosts.each(select, targets, "selection heads")))  # heads divided too
+    with tqdm(total=len(hosts.share(targets)), desc="selection", unit="target") as bar:  # heads divided too
+        results = dict(zip(targets, hosts.each(lambda t: select_one(ctx, t, sources), targets, "selection heads",
+                                               bar=bar)))
     if hosts.is_main():
         write_json(ctx.path("selection", "results.json"), results)
     hosts.barrier("selection results")
