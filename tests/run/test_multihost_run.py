@@ -89,6 +89,10 @@ def _two_host_run(launcher, one, two, *, reuse_pool: bool):
     single_s, two_s = stage_s(one), stage_s(two)
     print(f"\ntransel run, tiny config, stage wall time: 1 process {single_s:.1f} s, 2 processes {two_s:.1f} s "
           f"(launch to exit {job.wall_s:.1f} s, warm compilation cache{', pool stage reused' if reuse_pool else ''})")
+    print("per stage (s, 1 process / 2 processes): " + ", ".join(
+        f"{os.path.basename(os.path.dirname(p))} {json.load(open(p))['wall_s']:.1f} / "
+        f"{json.load(open(p.replace(str(one), str(two))))['wall_s']:.1f}"
+        for p in sorted(glob.glob(str(one / "*" / "done.json")), key=os.path.getmtime)))
     if reuse_pool:
         assert "[1/10] pool: cached" in job.output
 
