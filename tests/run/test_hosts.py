@@ -26,6 +26,18 @@ def test_one_host_does_every_item_in_order_and_counts_each():
     assert hosts.share(list("abc")) == list("abc")
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 11])
+def test_the_shares_cover_every_item_once(monkeypatch, count):
+    monkeypatch.setattr(hosts, "count", lambda: count)
+    items = list("abcdefghij")
+    blocks = []
+    for index in range(count):
+        monkeypatch.setattr(hosts, "index", lambda: index)
+        blocks.append(hosts.share(items))
+    assert sorted(sum(blocks, [])) == items
+    assert max(map(len, blocks)) - min(map(len, blocks)) <= 1
+
+
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_a_host_computes_its_share_then_reads_back_every_item(monkeypatch, index):
     monkeypatch.setattr(hosts, "index", lambda: index)
