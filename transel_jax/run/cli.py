@@ -13,7 +13,8 @@ Finished stages are cached in the run directory and skipped on a rerun (:mod:`tr
   cached stage's line says other code computed it.
 - ``--distributed``: the same command on every host (one process per host, ``jax.distributed``): the pool
   models, probes, scoring jobs, fine-tunes and ensemble heads are divided among the hosts, each doing its
-  share on its own devices, the other stages run on host 0; hosts meet between stages (:mod:`transel_jax.run.hosts`).
+  share on its own devices, the other stages run on host 0; hosts meet between stages
+  (:mod:`transel_jax.run.hosts`).
 - ``--dry-run``: print the plan (per stage cached / will run / stale and why; the models to train, the
   fine-tunes and ensembles per target; whether every dataset the config names is there) and exit without
   training or writing anything: status 2 if a dataset is missing, else 0 (:mod:`transel_jax.run.dryrun`).
