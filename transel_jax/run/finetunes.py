@@ -86,7 +86,8 @@ def run_finetunes(ctx: Context) -> dict:
     jobs = [(t, records[i]) for t in plan.check_targets(ctx.config) for i in kept[t]]
     with tqdm(total=len(hosts.share(jobs)), desc="fine-tunes", unit="model") as bar:
         # several hosts: each fine-tunes its share, then all read
-        values = [r["test_miou"] for r in hosts.each(lambda job: finetune_one(ctx, *job), jobs, "finetune", bar=bar)]
+        tuned = hosts.each(lambda job: finetune_one(ctx, *job), jobs, "finetune", bar=bar)
+    values = [r["test_miou"] for r in tuned]
     return {"targets": len(kept), "finetunes": len(jobs), "test_miou_min": min(values),
             "test_miou_max": max(values)}
 

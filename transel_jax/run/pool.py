@@ -86,13 +86,10 @@ def run_pool(ctx: Context) -> dict:
 
     # several hosts: the generic models first (the generic-initialised candidates start from them), each
     # host training its share; then the candidates likewise (hosts.each)
-    bar = tqdm(total=len(hosts.share(pretrain)) + len(hosts.share(candidates)), desc="source pool", unit="model")
-    records = []
-    for group, name in ((pretrain, "pool: generic models"), (candidates, "pool: candidates")):
-        done = hosts.each(train, group, name, bar=bar)
-        if group is candidates:
-            records = done
-    bar.close()
+    with tqdm(total=len(hosts.share(pretrain)) + len(hosts.share(candidates)), desc="source pool",
+              unit="model") as bar:
+        hosts.each(train, pretrain, "pool: generic models", bar=bar)
+        records = hosts.each(train, candidates, "pool: candidates", bar=bar)
     if hosts.is_main():
         write_json(ctx.path("pool", "sources.json"), records)
     mious = [r["test_miou"] for r in records]

@@ -38,7 +38,7 @@ def score_target(ctx: Context, target: str, seed: int, sources: list[dict]) -> d
     from transel_jax.ensembles import score_ensembles
     from transel_jax.metrics import base_terms, eep_stack
 
-    path = ctx.path("scoring", target, f"seed{seed}.npz")
+    path = ctx.path(ctx.dir("scoring", target), f"seed{seed}.npz")
     if os.path.isfile(path):
         return read_npz(path)
     config = ctx.config
@@ -60,7 +60,7 @@ def score_target(ctx: Context, target: str, seed: int, sources: list[dict]) -> d
                             target_size=info.target_train_size, pca_dims=config.probe.pca_dims)
     arrays = {"ensembles": allowed[result.ensembles].astype(result.ensembles.dtype), **{f"ens_{m}": result.scores[m] for m in ENSEMBLE},
               **{f"single_{m}": _spread(v, allowed, len(sources)) for m, v in singles.items()}}
-    write_npz(ctx.path(ctx.dir("scoring", target), f"seed{seed}.npz"), **arrays)
+    write_npz(path, **arrays)
     return arrays
 
 

@@ -144,11 +144,11 @@ def baselines(config) -> tuple[str, ...]:
 
 def select_one(ctx: Context, target: str, sources: list[dict]) -> dict:
     """:func:`select_target`, written to ``selection/targets/<target>.json``; read back if that exists."""
-    path = ctx.path("selection", "targets", f"{target}.json")
+    path = ctx.path(ctx.dir("selection", "targets"), f"{target}.json")
     if os.path.isfile(path):
         return read_json(path)
     result = select_target(ctx, target, sources)
-    write_json(ctx.path(ctx.dir("selection", "targets"), f"{target}.json"), result)
+    write_json(path, result)
     return result
 
 
