@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,6 +30,12 @@ class Job:
     output: str
     wall_s: float
     port: int
+
+
+def one_device_env() -> dict[str, str]:
+    """This process's environment without the tests' forced device count: a child jax process gets the one
+    CPU device a plain ``transel`` command gets."""
+    return {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
 
 
 def free_port() -> int:
@@ -53,7 +60,7 @@ def launcher(tmp_path_factory):
     def launch(nproc: int, args: list[str], *, devices: int = 2, timeout: float = 120.0,
                env: dict | None = None) -> Job:
         port = free_port()
-        full_env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # not the tests' 4 devices
+        full_env = one_device_env()  # not the tests' 4 devices: the launcher gives each process its own
         full_env.update({"COORDINATOR_PORT": str(port), "DEVICES_PER_PROCESS": str(devices),
                          "JAX_PLATFORMS": "cpu", "PYTHON": sys.executable,
                          "JAX_COMPILATION_CACHE_DIR": str(cache), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
@@ -80,18 +87,18 @@ def launcher(tmp_path_factory):
 
 
 TINY_RUN_CONFIG = os.path.join(ROOT, "tests", "run", "tiny_config.py")
+STAGE_LINE = re.compile(r"^\[\d+/\d+\] \w+: ")
 
 
 @pytest.fixture(scope="session")
 def tiny_single_run(tmp_path_factory):
-    """``(run_dir, printed lines)`` of one in-process ``transel run`` of tests/run/tiny_config.py (this
-    process: 1 process x 4 CPU devices), once per session. The multi-host run test compares a 2-process run
-    against it; tests/run/test_end_to_end.py can take it as its ``run_dir`` so the suite runs the tiny
-    study once instead of twice."""
-    from transel_jax.config import load_config
-    from transel_jax.run import pipeline
-
+    """``(run_dir, stage lines)`` of one ``transel run`` of tests/run/tiny_config.py, once per session: the
+    command as a user runs it on a CPU (a child process with jax's one default CPU device). The multi-host
+    run test compares a 2-process run (one device per process) against it; tests/run/test_end_to_end.py
+    checks it."""
     path = str(tmp_path_factory.mktemp("tiny_run"))
-    lines: list[str] = []
-    pipeline.run(load_config(TINY_RUN_CONFIG), path, print_fn=lines.append)
-    return path, lines
+    proc = subprocess.run([sys.executable, "-m", "transel_jax.cli", "run", "--config", TINY_RUN_CONFIG,
+                           "--workdir", path], cwd=ROOT, env=one_device_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+    return path, [line for line in proc.stdout.splitlines() if STAGE_LINE.match(line)]

@@ -20,7 +20,7 @@ CONFIG = os.path.join(HERE, "tiny_config.py")
 
 @pytest.fixture(scope="module")
 def run_dir(tiny_single_run):
-    """The session's in-process tiny study (tests/run/conftest.py), shared with the multi-host run test."""
+    """The session's tiny study (``transel run`` with one CPU device) (tests/run/conftest.py), shared with the multi-host run test."""
     path, lines = tiny_single_run
     n = len(pipeline.STAGES)
     assert [line.split(":")[0] for line in lines] == [f"[{i}/{n}] {s.name}" for i, s in

@@ -3,9 +3,9 @@ config: the same results as one process, the work divided, one host's models tra
 In the suite the 2 hosts start from the one-process run's pool stage (a cached stage, as on a rerun);
 TRANSEL_MULTIHOST_RUN_TEST=1 also runs the whole study with 2 processes, pool included.
 
-The one-process run is the session's in-process tiny run (``tiny_single_run``: 4 CPU devices); each of the 2
-processes gets 4 CPU devices too, so each model is computed exactly as the one-process run computes it,
-and every stored number must be equal. The 2-process run starts with a copy of the one-process run's
+The one-process run is the session's tiny run (``tiny_single_run``: ``transel run`` in a child process with
+jax's one default CPU device); each of the 2 processes gets one CPU device too, so each model is computed
+exactly as the one-process run computes it, and every stored number must be equal. The 2-process run starts with a copy of the one-process run's
 persistent compilation cache (``<run_dir>/.jax_cache``): the programs are the same, so it compiles less
 (it keeps the test short; the cache changes no result).
 """
@@ -80,7 +80,7 @@ def _two_host_run(launcher, one, two, *, reuse_pool: bool):
         shutil.copytree(one / ".jax_cache", two / ".jax_cache")
     if reuse_pool:  # a cached stage, as on a rerun: the 2 hosts start at the probe
         shutil.copytree(one / "pool", two / "pool")
-    job = launcher(2, run_args(two), devices=4, timeout=500)
+    job = launcher(2, run_args(two), devices=1, timeout=500)
     assert job.returncode == 0, job.output[-4000:]
     def stage_s(run):  # the stages this test ran with 2 processes
         return sum(json.load(open(p))["wall_s"] for p in glob.glob(str(run / "*" / "done.json"))
@@ -103,7 +103,7 @@ def _two_host_run(launcher, one, two, *, reuse_pool: bool):
         if reuse_pool and rel.startswith("pool/"):
             continue
         first = json.loads(open(log).readline())["run"]
-        assert first["process_count"] == 1 and len(first["devices"]) == 4  # one host's own devices
+        assert first["process_count"] == 1 and len(first["devices"]) == 1  # one host's own device
         trained_by[rel] = first["job"]["process_index"]
     pool = {k: v for k, v in trained_by.items() if k.startswith("pool/")}
     assert reuse_pool or (len(pool) == 5 and set(pool.values()) == {0, 1})

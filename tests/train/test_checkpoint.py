@@ -7,6 +7,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from multihost_fixtures import one_device_env
 from transel_jax.train.checkpoint import Checkpointer, NonFiniteStateError, load_variables
 from transel_jax.train.state import TrainState
 
@@ -115,7 +116,7 @@ def test_a_checkpoint_saved_on_4_devices_restores_without_a_target_on_1(tmp_path
             f"assert meta['model'] == 'tiny_test' and int(tree['step']) == 3, meta\n"
             f"assert np.array_equal(np.asarray(tree['params']['w']), np.load({str(tmp_path / 'w.npy')!r}))\n"
             "print('ok')\n")
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # 1 CPU device
+    env = one_device_env()
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
     assert sorted(os.listdir(directory)) == ["3"]  # nothing moved aside
