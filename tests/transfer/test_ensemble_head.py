@@ -58,6 +58,26 @@ def test_minibatches_are_deterministic_in_the_seed():
         np.testing.assert_array_equal(x1, x2)
 
 
+def test_minibatch_fits_on_subsets_of_one_z_share_one_compiled_step_and_equal_fits_on_copies():
+    """The folds of a cross-validation index one device copy of the member logits: with minibatches
+    (n > batch_pixels) every fold runs the one compiled step, and each fold's head is bit for bit the head
+    fitted on a copy of its pixels (the public path)."""
+    from transel_jax.transfer import ensemble_head
+
+    z, y = informative_and_noise_members(n=300)
+    programs = ensemble_head._head_programs(2, 4, 0.05)
+    zd, yd = jnp.asarray(z), jnp.asarray(y, jnp.int32)
+    before = programs[2]._cache_size()
+    for fold in range(3):
+        pixels = np.flatnonzero(np.arange(300) % 3 != fold)
+        shared = ensemble_head._fit(zd, yd, pixels, steps=4, learning_rate=0.05, batch_pixels=64, seed=1)[0]
+        copied = fit_ensemble_head(z[pixels], y[pixels], steps=4, batch_pixels=64, seed=1)[0]["params"]
+        for a, b in zip(jax.tree.leaves(shared), jax.tree.leaves(copied)):
+            np.testing.assert_array_equal(np.asarray(a), b)
+    # one program for the shared z, one for the copies (their z has another shape): not one per fold
+    assert programs[2]._cache_size() - before <= 2
+
+
 def test_bad_inputs_are_named():
     z, y = informative_and_noise_members(n=10)
     with pytest.raises(ValueError, match="class_index"):

@@ -23,6 +23,7 @@ are the identity head (w = 1, b = 0), which *is* the plain average. ``folds = 0`
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Sequence
 
 import jax
@@ -71,14 +72,48 @@ def ensemble_nll(head, params, member_logits, class_index) -> jax.Array:
     return -jnp.mean(jnp.take_along_axis(log_p, class_index[:, None], axis=-1))
 
 
+@functools.lru_cache(maxsize=None)
+def _head_programs(num_members: int, num_classes: int, learning_rate: float):
+    """(head, optimiser, jitted Adam step, jitted NLL) of one head shape and learning rate.
+
+    The member logits are arguments of the programs, not constants baked into them, so one compiled step
+    serves every fit of a shape: the k folds of a cross-validation and the final fit index one shared
+    ``z`` and, once they draw minibatches (n > batch_pixels), have one batch shape.
+    """
+    from transel_jax.models import EnsembleHead
+
+    head = EnsembleHead(num_members, num_classes)
+    tx = optax.adam(learning_rate)
+
+    @jax.jit
+    def step(params, opt_state, z, y, idx):
+        loss, grads = jax.value_and_grad(ensemble_nll, argnums=1)(head, params, z[idx], y[idx])
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return head, tx, step, jax.jit(functools.partial(ensemble_nll, head))
+
+
+def _fit(z: jax.Array, y: jax.Array, pixels: np.ndarray, *, steps: int, learning_rate: float, batch_pixels: int,
+         seed: int) -> tuple[dict, list]:
+    """(params, per-step losses) of the head fitted on the pixels ``pixels`` (positions in z [n, S, K])."""
+    head, tx, step, _ = _head_programs(z.shape[1], z.shape[2], float(learning_rate))
+    params = head.init(jax.random.PRNGKey(seed), jnp.zeros((1, *z.shape[1:]), jnp.float32))["params"]
+    opt_state, rng, losses = tx.init(params), np.random.default_rng(seed), []
+    n = pixels.size
+    for _ in progress(range(steps), desc="ensemble head"):
+        idx = pixels if n <= batch_pixels else pixels[rng.choice(n, batch_pixels, replace=False)]
+        params, opt_state, loss = step(params, opt_state, z, y, jnp.asarray(idx))
+        losses.append(loss)
+    return params, losses
+
+
 def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_rate: float = 0.05,
                       batch_pixels: int = 65536, seed: int = 0) -> tuple[dict, np.ndarray, float, float]:
     """Train an EnsembleHead on cached logits [n, S, K] and labels class_index int [n] (0..K-1).
 
     Returns (variables, losses [steps], NLL at init, NLL after training), NLLs over all n pixels.
     """
-    from transel_jax.models import EnsembleHead
-
     z = np.asarray(member_logits, np.float32)
     checks.check_rank(z, "member_logits", 3, "[n, S, K]")
     checks.check_nonempty(z, "member_logits")
@@ -88,27 +123,13 @@ def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_
     checks.check_dim("class_index", "n", y.shape[0], z.shape[0])
     checks.check_labels(y, "class_index", 0, z.shape[2] - 1)
     checks.check_positive_int(steps, "steps")
-    n, num_members, num_classes = z.shape
-    head = EnsembleHead(num_members, num_classes)
-    params = head.init(jax.random.PRNGKey(seed), z[:1])["params"]
-    tx = optax.adam(learning_rate)
     z, y = jnp.asarray(z), jnp.asarray(y, jnp.int32)
-    nll = jax.jit(lambda p: ensemble_nll(head, p, z, y))
-
-    @jax.jit
-    def step(params, opt_state, idx):
-        loss, grads = jax.value_and_grad(ensemble_nll, argnums=1)(head, params, z[idx], y[idx])
-        updates, opt_state = tx.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    initial = float(nll(params))
-    opt_state, rng, losses = tx.init(params), np.random.default_rng(seed), []
-    for _ in progress(range(steps), desc="ensemble head"):
-        idx = np.arange(n) if n <= batch_pixels else rng.choice(n, batch_pixels, replace=False)
-        params, opt_state, loss = step(params, opt_state, jnp.asarray(idx))
-        losses.append(loss)
+    nll = _head_programs(z.shape[1], z.shape[2], float(learning_rate))[3]
+    initial = float(nll(identity_head(z.shape[1], z.shape[2])["params"], z, y))
+    params, losses = _fit(z, y, np.arange(z.shape[0]), steps=steps, learning_rate=learning_rate,
+                          batch_pixels=batch_pixels, seed=seed)
     return {"params": jax.device_get(params)}, np.asarray(jax.device_get(losses), np.float32), initial, \
-        float(nll(params))
+        float(nll(params, z, y))
 
 
 def cross_validate_head(member_logits, class_index, image, read_images: Callable, num_images: int, *,
@@ -142,6 +163,7 @@ def cross_validate_head(member_logits, class_index, image, read_images: Callable
         raise ValueError(f"folds: expected at most the {num_images} training images, got {folds}")
     _, num_members, num_classes = np.shape(member_logits)
     identity = identity_head(num_members, num_classes)["params"]
+    z, y = jnp.asarray(member_logits, jnp.float32), jnp.asarray(class_index, jnp.int32)  # one copy for every fold
     head_total = np.zeros((num_classes, num_classes), np.int64)
     average_total = np.zeros_like(head_total)
     for fold in range(folds):
@@ -149,8 +171,8 @@ def cross_validate_head(member_logits, class_index, image, read_images: Callable
         train = ~np.isin(image, held)
         if not train.any():
             raise ValueError(f"folds: fold {fold} leaves no sampled pixel to fit the head on")
-        params = fit_ensemble_head(member_logits[train], np.asarray(class_index)[train], steps=steps,
-                                   learning_rate=learning_rate, batch_pixels=batch_pixels, seed=seed)[0]["params"]
+        params = jax.device_get(_fit(z, y, np.flatnonzero(train), steps=steps, learning_rate=learning_rate,
+                                     batch_pixels=batch_pixels, seed=seed)[0])
         for start in range(0, held.size, images_per_read):
             maps, labels = read_images(held[start:start + images_per_read])
             head_total += head_confusion(params, maps, labels)
