@@ -84,6 +84,12 @@ def test_bad_inputs_are_named():
         fit_ensemble_head(z, y + 4)
     with pytest.raises(ValueError, match="member_logits"):
         fit_ensemble_head(z[:, 0], y)
+    from transel_jax.transfer.ensemble_head import cross_validate_head
+
+    image = np.arange(10) % 5
+    for bad_z, bad_y, name in ((z, y + 4, "class_index"), (z[:, 0], y, "member_logits")):
+        with pytest.raises(ValueError, match=name):  # before any fold is fitted or image read
+            cross_validate_head(bad_z, bad_y, image, read_images=None, num_images=5)
 
 
 def save_member(directory, seed, k):

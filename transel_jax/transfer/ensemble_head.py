@@ -108,12 +108,8 @@ def _fit(z: jax.Array, y: jax.Array, pixels: np.ndarray, *, steps: int, learning
     return params, losses
 
 
-def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_rate: float = 0.05,
-                      batch_pixels: int = 65536, seed: int = 0) -> tuple[dict, np.ndarray, float, float]:
-    """Train an EnsembleHead on cached logits [n, S, K] and labels class_index int [n] (0..K-1).
-
-    Returns (variables, losses [steps], NLL at init, NLL after training), NLLs over all n pixels.
-    """
+def _checked_on_device(member_logits, class_index) -> tuple[jax.Array, jax.Array]:
+    """(z float32 [n, S, K], y int32 [n]) on the device, after checking shapes, finiteness and 0..K-1."""
     z = np.asarray(member_logits, np.float32)
     checks.check_rank(z, "member_logits", 3, "[n, S, K]")
     checks.check_nonempty(z, "member_logits")
@@ -122,8 +118,17 @@ def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_
     checks.check_rank(y, "class_index", 1, "[n]")
     checks.check_dim("class_index", "n", y.shape[0], z.shape[0])
     checks.check_labels(y, "class_index", 0, z.shape[2] - 1)
+    return jnp.asarray(z), jnp.asarray(y, jnp.int32)
+
+
+def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_rate: float = 0.05,
+                      batch_pixels: int = 65536, seed: int = 0) -> tuple[dict, np.ndarray, float, float]:
+    """Train an EnsembleHead on cached logits [n, S, K] and labels class_index int [n] (0..K-1).
+
+    Returns (variables, losses [steps], NLL at init, NLL after training), NLLs over all n pixels.
+    """
     checks.check_positive_int(steps, "steps")
-    z, y = jnp.asarray(z), jnp.asarray(y, jnp.int32)
+    z, y = _checked_on_device(member_logits, class_index)
     nll = _head_programs(z.shape[1], z.shape[2], float(learning_rate))[3]
     initial = float(nll(identity_head(z.shape[1], z.shape[2])["params"], z, y))
     params, losses = _fit(z, y, np.arange(z.shape[0]), steps=steps, learning_rate=learning_rate,
@@ -161,9 +166,9 @@ def cross_validate_head(member_logits, class_index, image, read_images: Callable
                          f"{image.shape}, range {image.min()}..{image.max()}")
     if folds > num_images:
         raise ValueError(f"folds: expected at most the {num_images} training images, got {folds}")
-    _, num_members, num_classes = np.shape(member_logits)
+    z, y = _checked_on_device(member_logits, class_index)  # one device copy for every fold
+    _, num_members, num_classes = z.shape
     identity = identity_head(num_members, num_classes)["params"]
-    z, y = jnp.asarray(member_logits, jnp.float32), jnp.asarray(class_index, jnp.int32)  # one copy for every fold
     head_total = np.zeros((num_classes, num_classes), np.int64)
     average_total = np.zeros_like(head_total)
     for fold in range(folds):
