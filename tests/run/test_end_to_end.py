@@ -101,3 +101,26 @@ def test_rerun_through_the_cli_recomputes_only_what_is_missing(run_dir, capsys):
     assert out.count(": cached") == n - 1 and f"[{n}/{n}] report: done" in out
     assert cli.main(argv) == 0
     assert capsys.readouterr().out.count(": cached") == n
+
+
+def test_rerun_selection_refits_the_heads_and_trains_no_model(run_dir, tmp_path, capsys):
+    """B1L models live in pool/larger/ and their fine-tunes in finetune/larger/, beside the models they are
+    trained like: recomputing the selection stage (in a copy of the run) finds them, and every other model,
+    trained."""
+    import shutil
+
+    run = str(tmp_path / "run")
+    shutil.copytree(run_dir, run)
+    records = sorted(glob.glob(os.path.join(run, "pool", "larger", "*", "record.json"))
+                     + glob.glob(os.path.join(run, "finetune", "larger", "*", "*", "record.json")))
+    assert len(records) >= 2 and not os.path.exists(os.path.join(run, "selection", "b1l"))
+    models = glob.glob(os.path.join(run, "**", "record.json"), recursive=True)
+    before = {p: os.path.getmtime(p) for p in models}
+    result = json.load(open(os.path.join(run, "selection", "results.json")))
+    assert cli.main(["run", "--config", CONFIG, "--workdir", run, "--rerun", "selection"]) == 0
+    assert "selection: done" in capsys.readouterr().out
+    assert {p: os.path.getmtime(p) for p in models} == before  # no model trained or fine-tuned again
+    assert sorted(glob.glob(os.path.join(run, "**", "record.json"), recursive=True)) == sorted(models)
+    again = json.load(open(os.path.join(run, "selection", "results.json")))
+    assert again["syn_underwater_murky"]["b1l"] == result["syn_underwater_murky"]["b1l"]
+    assert again["syn_underwater_murky"]["miou"]["b1l"] == result["syn_underwater_murky"]["miou"]["b1l"]

@@ -18,8 +18,11 @@ fine-tuned now, into ``finetune/``, by :func:`.finetunes.finetune_one`):
 
 - **B1L** (when ``selection.larger_model`` names an architecture): B1's source dataset and init with the
   larger architecture, trained like the pool (with its own generic model when B1 is generic-initialised)
-  and fine-tuned like the candidates, all under ``selection/b1l/`` (000 Sec. 5.2's capacity-matched
-  single model; on the papers' pool HRNetV2-W48 next to W28 candidates).
+  into ``pool/larger/`` and fine-tuned like the candidates into ``finetune/larger/`` (000 Sec. 5.2's
+  capacity-matched single model; on the papers' pool HRNetV2-W48 next to W28 candidates). They live with
+  the models they are trained like, not in this stage's folder, so a selection stage that is recomputed
+  (``--rerun selection``, another ``selection.metric`` or head setting) finds them trained; they go when
+  the pool or fine-tune stage is recomputed, whose inputs (recipe, targets) they share.
 
 Relative gain of the selected ensemble over baseline b: ``100 * (mIoU_selected / mIoU_b - 1)``.
 ``selection/results.json``: {target: {"members": [...], "miou": {name: value}, "gain": {name: value},
@@ -40,7 +43,8 @@ from transel_jax.run import actual, datasets, finetunes, hosts, plan, pool, prob
 from transel_jax.run.stage import Context, read_json, write_json
 
 BASELINES = ("b1", "average", "best_member", "worst_member")
-B1L_ROOT = ("selection", "b1l")
+B1L_POOL = ("pool", "larger")          # B1L source models (and their generic model), beside the pool's
+B1L_FINETUNES = ("finetune", "larger")  # their fine-tunes: finetune/larger/<target>/<id>
 
 
 def _b1l_spec(config, b1: dict) -> plan.SourceSpec:
@@ -49,18 +53,18 @@ def _b1l_spec(config, b1: dict) -> plan.SourceSpec:
 
 def _train_b1l(ctx: Context, spec: plan.SourceSpec) -> dict:
     """Pool record of a B1L model (trained like the pool, from its architecture's generic model when
-    generic-initialised), under ``selection/b1l/``."""
+    generic-initialised), under ``pool/larger/``."""
     init_from = ""
     if spec.init == "generic":
         generic = plan.SourceSpec(ctx.config.pool.generic_dataset, spec.architecture, plan.PRETRAIN)
-        init_from = ctx.path(pool.train_one(ctx, generic, root=B1L_ROOT)["checkpoint"])
-    return pool.train_one(ctx, spec, init_from, root=B1L_ROOT)
+        init_from = ctx.path(pool.train_one(ctx, generic, root=B1L_POOL)["checkpoint"])
+    return pool.train_one(ctx, spec, init_from, root=B1L_POOL)
 
 
 def larger_baseline(ctx: Context, target: str, b1: dict) -> dict:
     """Fine-tuned record of B1L: B1's dataset and init with architecture ``selection.larger_model``."""
     record = _train_b1l(ctx, _b1l_spec(ctx.config, b1))
-    return finetunes.finetune_one(ctx, target, record, root=B1L_ROOT + ("finetune",))
+    return finetunes.finetune_one(ctx, target, record, root=B1L_FINETUNES)
 
 
 def chosen(ctx: Context, target: str) -> tuple[list[int], int]:
@@ -83,7 +87,7 @@ def prepare(ctx: Context, sources: list[dict], targets: list[str]) -> None:
     specs = list(dict.fromkeys(_b1l_spec(ctx.config, sources[picks[t][1]]) for t in targets))
     generics = list(dict.fromkeys(plan.SourceSpec(ctx.config.pool.generic_dataset, s.architecture, plan.PRETRAIN)
                                   for s in specs if s.init == "generic"))
-    hosts.each(lambda g: pool.train_one(ctx, g, root=B1L_ROOT), generics, "B1L generic models")
+    hosts.each(lambda g: pool.train_one(ctx, g, root=B1L_POOL), generics, "B1L generic models")
     hosts.each(lambda spec: _train_b1l(ctx, spec), specs, "B1L models")
     hosts.each(lambda t: larger_baseline(ctx, t, sources[picks[t][1]]), targets, "B1L fine-tunes")
 
