@@ -27,18 +27,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from multihost_fixtures import launcher  # noqa: E402,F401 -- the fixture
-from tiny_segmenter import TinySegmenter  # noqa: E402
+from tiny_segmenter import tiny_build  # noqa: E402
 
 STEPS, EVERY, DIE_AT = 4, 2, 3
 DATASET, RESOLUTION, BATCH = "syn_drive_day", 32, 8
-
-
-def tiny_build(name, num_classes, *, dtype, axis_name):
-    """The tests' conv-BN segmenter (tests/train/tiny_segmenter.py): the trainer's data-parallel mechanics
-    (gradients and BatchNorm statistics averaged over every device of every process) on a model that
-    compiles in about a second instead of resnet_tiny's 5-8 s per process."""
-    assert name == "tiny_test"
-    return TinySegmenter(num_classes, axis_name=axis_name, dtype=dtype)
 
 
 def train_config(steps: int = STEPS):
@@ -59,7 +51,8 @@ def digest(image: np.ndarray) -> str:
 
 
 def train(workdir: str, *, resume: bool = False, die_at: int | None = None, distributed_: bool = False):
-    """``transel_jax.train.run.run`` of the tiny conv-BN model on syn_drive_day at 32x32; returns (result, {step: [example digests]}).
+    """``transel_jax.train.run.run`` of the tests' conv-BN model (``tiny_build``: it compiles in about a second)
+    on syn_drive_day at 32x32; returns (result, {step: [example digests]}).
 
     ``die_at``: process 1 exits (status 7) when it is about to read the batch of that step (counted from 0).
     """

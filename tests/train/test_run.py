@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from tiny_segmenter import TinySegmenter
+from tiny_segmenter import tiny_build
 from transel_jax import cli
 from transel_jax.data import catalog, pipeline
 from transel_jax.train import run
@@ -17,11 +17,6 @@ from transel_jax.train.metrics_log import read_metrics
 from transel_jax.transfer import finetune
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-
-
-def tiny_build(name, num_classes, *, dtype, axis_name):
-    assert name == "tiny_test"
-    return TinySegmenter(num_classes, axis_name=axis_name, dtype=dtype)
 
 
 def test_cli_trains_hrnetv2_tiny_with_overrides_and_records_them(tmp_path, monkeypatch):
