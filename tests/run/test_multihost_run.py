@@ -86,7 +86,7 @@ def _two_host_run(launcher, one, two, *, reuse_pool: bool):
     os.makedirs(two)
     if reuse_pool:  # a cached stage, as on a rerun: the 2 hosts start at the probe (the B1L models that the
         # selection stage adds to pool/larger/ left out: the 2 hosts train them)
-        shutil.copytree(one / "pool", two / "pool", ignore=lambda d, names: ["larger"] if d == str(one / "pool") else [])
+        shutil.copytree(one / "pool", two / "pool", ignore=shutil.ignore_patterns("larger"))
     job = launcher(2, run_args(two), devices=1, timeout=500)
     assert job.returncode == 0, job.output[-4000:]
     def stage_s(run):  # the stages this test ran with 2 processes

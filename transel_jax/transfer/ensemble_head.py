@@ -100,10 +100,10 @@ def _fit(z: jax.Array, y: jax.Array, pixels: np.ndarray, *, steps: int, learning
     head, tx, step, _ = _head_programs(z.shape[1], z.shape[2], float(learning_rate))
     params = head.init(jax.random.PRNGKey(seed), jnp.zeros((1, *z.shape[1:]), jnp.float32))["params"]
     opt_state, rng, losses = tx.init(params), np.random.default_rng(seed), []
-    n = pixels.size
+    n, every = pixels.size, jnp.asarray(pixels)  # full batches: the same indices every step, copied once
     for _ in progress(range(steps), desc="ensemble head"):
-        idx = pixels if n <= batch_pixels else pixels[rng.choice(n, batch_pixels, replace=False)]
-        params, opt_state, loss = step(params, opt_state, z, y, jnp.asarray(idx))
+        idx = every if n <= batch_pixels else jnp.asarray(pixels[rng.choice(n, batch_pixels, replace=False)])
+        params, opt_state, loss = step(params, opt_state, z, y, idx)
         losses.append(loss)
     return params, losses
 
