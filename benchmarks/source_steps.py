@@ -3,6 +3,7 @@
     python benchmarks/source_steps.py                                   # syn_drive_day, both tiny architectures
     python benchmarks/source_steps.py --config configs/study.py --dataset syn_aerial_urban --steps 50,150,450
     python benchmarks/source_steps.py --steps 300,600 --lr 0.05,0.1,0.2 --schedule poly   # recipe comparison
+    python benchmarks/source_steps.py --steps 300,600,1200 --batch 32 --lr 0.1              # a larger batch
 
 Each budget is a separate training run with the pool's own recipe (`transel_jax.run.pool.training_config`:
 batch, learning rate, schedule scaled to the budget, warmup, seed; scratch init), evaluated on the
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--steps", default="50,100,150,300,600")
     ap.add_argument("--lr", default="", help="comma-separated base learning rates to compare (default: the config's)")
     ap.add_argument("--schedule", default="", help='"step" or "poly" (default: the config\'s)')
+    ap.add_argument("--batch", type=int, default=0, help="global batch in images (default: the config's)")
     args = ap.parse_args()
 
     from transel_jax.config import load_config
@@ -38,6 +40,8 @@ def main() -> None:
     config = load_config(args.config)
     if args.schedule:
         config.pool.schedule = args.schedule
+    if args.batch:
+        config.pool.batch_size = args.batch
     lrs = [float(v) for v in args.lr.split(",")] if args.lr else [config.pool.base_lr]
     budgets = [int(s) for s in args.steps.split(",")]
     archs = args.architectures.split(",")
