@@ -6,7 +6,7 @@ transel run --config configs/study.py --config.data.suite_seed=1 --workdir runs/
 launch/local_multiprocess.sh 2 run --config configs/study.py --workdir runs/study_2p   # 2 processes, same results
 
 On the 2-core CPU one process takes about 77 minutes of stage time and two local processes (the models,
-scoring jobs and heads divided between them) 52 minutes, with the same results (README, The study).
+scoring jobs and heads divided between them) 52-59 minutes, with the same results (README, The study).
 
 Pool (000 Sec. 4.1, 002): the 14 synthetic datasets other than the generic one x 2 architectures
 (hrnetv2_tiny, resnet_tiny) x 2 initialisations (generic, scratch) = 56 candidates, plus one generic model
