@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import time
 
 import numpy as np
+from cases import add_case_arguments, set_cpu_devices
 
 # elementwise float32 operations per second, by jax device_kind (vendor data sheets, non-tensor-core FP32)
 PEAK_FP32 = {"NVIDIA H200": 67e12, "NVIDIA H100 80GB HBM3": 67e12, "NVIDIA A100-SXM4-80GB": 19.5e12}
@@ -34,10 +34,7 @@ def _ints(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--N", type=int, default=64)
-    parser.add_argument("--S", type=int, default=3)
-    parser.add_argument("--n", type=int, default=150_000)
-    parser.add_argument("--C", type=int, default=20)
+    add_case_arguments(parser)
     parser.add_argument("--pool", default="random", choices=("random", "peaked"))
     parser.add_argument("--chunks", default="4096,8192,32768,131072", help="pixel_chunk values")
     parser.add_argument("--batches", default="64,256,1024,4096", help="ensemble_batch values")
@@ -45,13 +42,10 @@ def main() -> None:
     parser.add_argument("--memory-budget-mb", type=int, default=16384,
                         help="device working memory the plan may use (the default plan is made with it)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peak", type=float, default=0.0,
                         help="elementwise float32 operations/s of the device (default: PEAK_FP32 by device kind)")
-    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
     args = parser.parse_args()
-    flag = f"--xla_force_host_platform_device_count={args.cpu_devices}"
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+    set_cpu_devices(args.cpu_devices)
     import jax
 
     from transel_jax.ensembles import score_ensembles

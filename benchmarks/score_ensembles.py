@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import resource
 import statistics
 import time
 
 import numpy as np
+from cases import add_case_arguments, set_cpu_devices
 
 
 def synthetic_pool(num_sources: int, num_pixels: int, num_classes: int, seed: int):
@@ -109,22 +109,14 @@ LOOPS = {"ms_leep": loop_ms_leep, "e_leep": loop_e_leep, "iou_eep": loop_iou_eep
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--N", type=int, default=64, help="sources")
-    parser.add_argument("--S", type=int, default=3, help="ensemble size")
-    parser.add_argument("--n", type=int, default=150_000, help="sampled pixels")
-    parser.add_argument("--C", type=int, default=20, help="target classes")
+    add_case_arguments(parser)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per metric (median reported)")
     parser.add_argument("--loop-sample", type=int, default=100, help="ensembles timed in the numpy loop")
     parser.add_argument("--memory-budget-mb", type=int, default=1024)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pool", choices=sorted(POOLS), default="random",
                         help="random: the original synthetic inputs; peaked: trained-model-like (see peaked_pool)")
-    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count(),
-                        help="XLA host devices to shard ensembles over when running on CPU (default: cores)")
     args = parser.parse_args()
-
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + f" --xla_force_host_platform_device_count={args.cpu_devices}")
+    set_cpu_devices(args.cpu_devices)
     import jax
 
     from transel_jax.ensembles import all_ensembles, score_ensembles

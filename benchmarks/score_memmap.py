@@ -21,6 +21,7 @@ import resource
 import time
 
 import numpy as np
+from cases import add_case_arguments, set_cpu_devices
 
 
 def write_pool(path: str, num_sources: int, num_pixels: int, num_classes: int, seed: int, block: int = 100_000):
@@ -67,23 +68,17 @@ class Timed:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--N", type=int, default=64)
-    parser.add_argument("--S", type=int, default=3)
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--C", type=int, default=134)
+    add_case_arguments(parser, n=1_000_000, C=134)
     parser.add_argument("--path", default=None, help="float16 .npy to write/reuse (default /tmp/eep_N_n_C.npy)")
     parser.add_argument("--metrics", default="ms_leep,e_leep,iou_eep,soft_iou_eep")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-ensembles", type=int, default=None,
                         help="score only the first K of the C(N, S) ensembles (a throughput sample; the time is "
                              "then also extrapolated to all)")
     parser.add_argument("--greedy", action="store_true",
                         help="greedy forward selection (ensembles.greedy_select) by the last of --metrics instead "
                              "of scoring every ensemble: the path for pools too large to enumerate")
-    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
     args = parser.parse_args()
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + f" --xla_force_host_platform_device_count={args.cpu_devices}")
+    set_cpu_devices(args.cpu_devices)
     path = args.path or f"/tmp/eep_{args.N}_{args.n}_{args.C}.npy"
     if not os.path.exists(path + ".labels.npy"):
         start = time.perf_counter()

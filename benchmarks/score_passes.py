@@ -18,27 +18,22 @@ import statistics
 import time
 
 import numpy as np
+from cases import add_case_arguments, set_cpu_devices
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--N", type=int, default=64)
-    parser.add_argument("--S", type=int, default=3)
-    parser.add_argument("--n", type=int, default=150_000)
-    parser.add_argument("--C", type=int, default=20)
+    add_case_arguments(parser)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pools", default="random,peaked")
     parser.add_argument("--passes", default="dense,pruned,auto")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--npy", default=None,
                         help="score the first --n pixels of this [N, n, C] .npy (its labels in PATH.labels.npy) "
                              "instead of generated pools; N and C come from the file")
-    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count())
     args = parser.parse_args()
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + f" --xla_force_host_platform_device_count={args.cpu_devices}")
+    set_cpu_devices(args.cpu_devices)
     import importlib.util
 
     import jax
