@@ -97,6 +97,7 @@ def _head_programs(num_members: int, num_classes: int, learning_rate: float):
 def _fit(z: jax.Array, y: jax.Array, pixels: np.ndarray, *, steps: int, learning_rate: float, batch_pixels: int,
          seed: int) -> tuple[dict, list]:
     """(params, per-step losses) of the head fitted on the pixels ``pixels`` (positions in z [n, S, K])."""
+    checks.check_positive_int(steps, "steps")
     head, tx, step, _ = _head_programs(z.shape[1], z.shape[2], float(learning_rate))
     params = head.init(jax.random.PRNGKey(seed), jnp.zeros((1, *z.shape[1:]), jnp.float32))["params"]
     opt_state, rng, losses = tx.init(params), np.random.default_rng(seed), []
@@ -127,7 +128,6 @@ def fit_ensemble_head(member_logits, class_index, *, steps: int = 300, learning_
 
     Returns (variables, losses [steps], NLL at init, NLL after training), NLLs over all n pixels.
     """
-    checks.check_positive_int(steps, "steps")
     z, y = _checked_on_device(member_logits, class_index)
     nll = _head_programs(z.shape[1], z.shape[2], float(learning_rate))[3]
     initial = float(nll(identity_head(z.shape[1], z.shape[2])["params"], z, y))
