@@ -230,3 +230,28 @@ def test_bad_hyper_parameters_are_named_before_anything_runs(tmp_path, hp, ck, m
         train(TinySegmenter(K, axis_name="data"), None, never, hparams={**hparams(6), **hp},
               ckpt={**CKPT, **ck}, workdir=str(tmp_path), meta=META)
     assert not os.path.exists(os.path.join(str(tmp_path), "checkpoints"))
+
+
+def test_model_devices_sets_the_default_mesh_and_a_one_device_model_matches_an_explicit_mesh(tmp_path):
+    from transel_jax.train import distributed
+
+    assert len(jax.devices()) == 4 and distributed.make_mesh().devices.size == 4  # the tests' 4 CPU devices
+    with distributed.one_cpu_device_per_model() as chosen:  # on CPU: the first local device only
+        assert chosen == jax.local_devices()[:1] and distributed.make_mesh().devices.size == 1
+        with distributed.model_devices(jax.devices()[:2]):
+            assert distributed.make_mesh().devices.size == 2
+        assert distributed.make_mesh().devices.size == 1  # the outer block's devices come back
+        inside = train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+                       hparams=hparams(3), ckpt=CKPT, workdir=str(tmp_path / "inside"), meta=META)
+    assert distributed.make_mesh().devices.size == 4
+    explicit = train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+                     hparams=hparams(3), ckpt=CKPT, workdir=str(tmp_path / "explicit"), meta=META,
+                     mesh=distributed.make_mesh(jax.devices()[:1]))
+    spread = train(TinySegmenter(K, axis_name="data"), init_variables(), block_batches(7, B, num_classes=K),
+                   hparams=hparams(3), ckpt=CKPT, workdir=str(tmp_path / "spread"), meta=META)
+    a, b, c = (jax.tree_util.tree_leaves(jax.device_get(s.params)) for s in (inside, explicit, spread))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.allclose(x, z, atol=1e-4) for x, z in zip(a, c))  # 4-way data parallel: same model, other rounding
+    with pytest.raises(ValueError, match="devices_"):
+        with distributed.model_devices([]):
+            pass

@@ -73,6 +73,10 @@ def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, 
     host calls this with the same arguments; the stages marked ``divided`` split their models among the
     hosts, the others run on the main host (:mod:`transel_jax.run.hosts`). ``run_dir`` must be one
     directory every host sees.
+
+    On a CPU with several XLA devices (``transel run`` gives one per core), models train and predict on the
+    first one and the scoring engine uses them all
+    (:func:`transel_jax.train.distributed.one_cpu_device_per_model`).
     """
     check_names(STAGES, until, rerun)  # before anything is created
     validate.check(config)
@@ -83,4 +87,7 @@ def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, 
     if hosts.count() > 1 and not hosts.is_main():
         print_fn = _quiet  # the main host prints the stage lines
     ctx = Context(config=config, run_dir=os.path.abspath(run_dir), print_fn=print_fn)
-    return run_stages(STAGES, ctx, seed=int(config.seed), until=until, rerun=rerun)
+    from transel_jax.train.distributed import one_cpu_device_per_model
+
+    with one_cpu_device_per_model():  # on CPU: models on one device, the scoring engine on every one
+        return run_stages(STAGES, ctx, seed=int(config.seed), until=until, rerun=rerun)

@@ -119,7 +119,10 @@ def finetune_top(sel, k: int = 1, *, steps: int = 200, batch_size: int = 8, base
     target, info = sel.plan.target, sel.plan.target.info
     split = _eval_split(target)
     config = _config(steps, batch_size, base_lr, sel.plan.seed)
-    with shown(progress):  # the inner bars (training steps, forward passes) too
+    from transel_jax.train.distributed import one_cpu_device_per_model
+
+    # the inner bars (training steps, forward passes) too; on CPU one device per model (the scoring had all)
+    with shown(progress), one_cpu_device_per_model():
         records = {n: finetune_one(by_name[n], target, os.path.join(base, n), config=config, eval_split=split,
                                    batch_size=batch_size)
                    for n in tqdm(needed, desc="fine-tunes", unit="model", disable=not progress)}

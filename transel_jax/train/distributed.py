@@ -114,9 +114,43 @@ def process_count() -> int:
     return jax.process_count()
 
 
+_MODEL_DEVICES: list | None = None  # set inside model_devices()
+
+
 def devices() -> list:
-    """The devices one model spans: every device of every process of the jax runtime."""
-    return list(jax.devices())
+    """The devices one model spans: every device of every process of the jax runtime, or the devices of the
+    enclosing :func:`model_devices` block."""
+    return list(_MODEL_DEVICES) if _MODEL_DEVICES is not None else list(jax.devices())
+
+
+@contextlib.contextmanager
+def model_devices(devices_):
+    """Inside the block, models train and evaluate on ``devices_`` by default (:func:`make_mesh`)."""
+    global _MODEL_DEVICES
+    devices_ = list(devices_)
+    if not devices_:
+        raise ValueError("devices_: expected at least one device, got none")
+    previous, _MODEL_DEVICES = _MODEL_DEVICES, devices_
+    try:
+        yield devices_
+    finally:
+        _MODEL_DEVICES = previous
+
+
+def one_cpu_device_per_model():
+    """``model_devices`` as ``transel run`` and ``transel select`` use it: on a CPU backend, one device per
+    model; on accelerators (or with one CPU device), every device, i.e. no change.
+
+    Those commands give XLA one CPU device per core so that the scoring engine, which runs one loop of small
+    fused programs per device, uses every core. A model's step needs no such split: XLA's own threads run
+    one device's convolutions on every core (hrnetv2_tiny, 600 steps: the same wall time on one device of
+    one and of two), and splitting its batch over CPU devices would change its float rounding. So a model
+    trains on the first local device, bit for bit what a one-device process trains.
+    """
+    local = jax.local_devices()
+    if jax.default_backend() != "cpu" or len(local) == 1 or jax.process_count() > 1:
+        return contextlib.nullcontext(devices())
+    return model_devices(local[:1])
 
 
 # ------------------------------------------------------------------ a job of independent jax processes
@@ -216,7 +250,7 @@ def barrier(name: str, timeout_s: float | None = None) -> None:
 
 
 def make_mesh(devices_=None) -> Mesh:
-    """1-d mesh named ``"data"`` over ``devices_`` (default: every device of every host)."""
+    """1-d mesh named ``"data"`` over ``devices_`` (default: :func:`devices`, every device of every host)."""
     devices_ = devices() if devices_ is None else list(devices_)
     return Mesh(np.asarray(devices_), (AXIS,))
 
