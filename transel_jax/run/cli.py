@@ -45,9 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import os
 
-    from transel_jax.ensembles.cli import use_every_core
-
-    use_every_core()  # the scoring engine uses one core per XLA CPU device; models still train on one device
     from transel_jax.config import load_config
 
     config = load_config(args.config, args.config_overrides)

@@ -74,8 +74,8 @@ def run(config, run_dir: str, *, fresh: bool = False, until: str | None = None, 
     hosts, the others run on the main host (:mod:`transel_jax.run.hosts`). ``run_dir`` must be one
     directory every host sees.
 
-    On a CPU with several XLA devices (``transel run`` gives one per core), models train and predict on the
-    first one and the scoring engine uses them all
+    On a CPU with several XLA devices (``XLA_FLAGS=--xla_force_host_platform_device_count=K``), models train
+    and predict on the first one and the scoring engine uses them all
     (:func:`transel_jax.train.distributed.one_cpu_device_per_model`).
     """
     check_names(STAGES, until, rerun)  # before anything is created

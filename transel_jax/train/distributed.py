@@ -141,9 +141,9 @@ def one_cpu_device_per_model():
     """``model_devices`` as ``transel run`` and ``transel select`` use it: on a CPU backend, one device per
     model; on accelerators (or with one CPU device), every device, i.e. no change.
 
-    Those commands give XLA one CPU device per core so that the scoring engine, which runs one loop of small
-    fused programs per device, uses every core. A model's step needs no such split: XLA's own threads run
-    one device's convolutions on every core (hrnetv2_tiny, 600 steps: the same wall time on one device of
+    On a CPU, ``transel select`` (and ``transel run`` when XLA_FLAGS asks for it) has one XLA device per core
+    so that the scoring engine, which runs one loop of small fused programs per device, uses every core. A model's step needs no such split: XLA's own threads run
+    one device's convolutions on every core (resnet_tiny, 600 steps: the same wall time on one device of
     one and of two), and splitting its batch over CPU devices would change its float rounding. So a model
     trains on the first local device, bit for bit what a one-device process trains.
     """
