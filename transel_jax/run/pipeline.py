@@ -29,7 +29,8 @@ from transel_jax.run.stage import COMPILE_CACHE, Context, Stage, check_names, pr
 
 _BASE = ("seed", "model_dtype", "data")
 STAGES: tuple[Stage, ...] = (
-    Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line, divided=True),
+    Stage("pool", pool.run_pool, _BASE + ("pool",), (), pool.line, version=2,
+          divided=True),  # 2: syn_drive_adverse renders each image as it does alone (no batch dependence)
     Stage("probe", probe.run_probe, _BASE + ("probe", "targets"), ("pool",), probe.line, divided=True),
     Stage("scoring", scoring.run_scoring, ("probe",), ("probe",), scoring.line,
           version=2, divided=True),  # 2: shrinkage H-Score, TransRate, N-LEEP among the single-model metrics

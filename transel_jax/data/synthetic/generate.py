@@ -3,9 +3,8 @@
 The key of an image is the first 8 bytes of ``blake2b(f"transel-synthetic/{seed}/{name}/{i}")``; it seeds
 a ``numpy.random.Generator`` (PCG64) that draws the image's row of uniforms (scene kind, layout, appearance,
 instance tints, colour jitter). Rendering is vectorised over a batch but elementwise per image, so
-``generate(name, [i])`` equals row ``k`` of ``generate(name, idx)`` whenever ``idx[k] == i``, except, as a
-known bug, for ``syn_drive_adverse``, whose images depend on the batch they are rendered in (a strict xfail in
-tests/data/test_synthetic_suite.py; the pipeline's batches are deterministic, so results still are).
+``generate(name, [i])`` equals row ``k`` of ``generate(name, idx)`` whenever ``idx[k] == i`` (tested for every
+dataset): whether a parameter column is read may depend on the dataset's style, never on the other images.
 """
 from __future__ import annotations
 

@@ -131,7 +131,9 @@ def _lighting(style: Style, colour, p: Params, y, x, size: int):
     colour += 255.0 * offset
 
     white, _ = noise.tables()
-    if np.any(weather["rain"]):
+    if style.weather.get("rain", 0.0) > 0.0:
+        # Drawn for every image of a style that can rain, rainy or not: whether these two columns are read must
+        # not depend on the other images of the batch, or an image would render differently alone.
         oy, ox = p.offset(noise.TABLE_SIZE), p.offset(noise.TABLE_SIZE)
         streak = weather["rain"] & (noise.lookup(white, y * 0.1, x + 0.25 * y, size, oy, ox) > 0.94)
         colour = np.where(weather["rain"][..., None], colour * 0.8, colour)
