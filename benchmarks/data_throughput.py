@@ -4,11 +4,8 @@
 
 For each resolution (64 and 512 by default) it times, ``--repeats`` times each, the median of:
   generator   ``synthetic.generate(name, indices)`` on a fresh block of indices (vectorised rendering);
-  train       ``pipeline.train_batches`` (render + rescale/flip/crop + normalise, prefetch thread on), with the
-              rendered-image cache cleared first, so every image is rendered;
-  train-warm  the same batches again, their images now read from the cache (what a dataset's second pool
-              model, or a fine-tune's later epochs, pay);
-  eval, eval-warm  ``pipeline.eval_batches`` (render + single-scale fit + normalise), cold and warm.
+  train       ``pipeline.train_batches`` (render + rescale/flip/crop + normalise, prefetch thread on);
+  eval        ``pipeline.eval_batches`` (render + single-scale fit + normalise).
 Numbers depend on the machine and its load: the table header prints the CPU count and load average, and the
 table gives both wall-clock rates and rates per second of CPU time used by this process.
 """
@@ -23,7 +20,6 @@ import numpy as np
 from tqdm import tqdm
 
 from transel_jax.data import pipeline, synthetic
-from transel_jax.data.synthetic import source as synthetic_source
 
 DEFAULT_DATASETS = ("syn_consumer_broad", "syn_drive_adverse", "syn_aerial_urban", "syn_indoor_scan",
                     "syn_underwater_reef", "syn_virtual_drive")
@@ -41,19 +37,11 @@ def generator_rate(name: str, resolution: int, images: int, block: int) -> tuple
     return _rate(lambda: synthetic.generate(name, indices, resolution=resolution), images)
 
 
-def train_rate(name: str, resolution: int, batch: int, steps: int, block: int, warm: bool) -> tuple[float, float]:
+def train_rate(name: str, resolution: int, batch: int, steps: int, block: int) -> tuple[float, float]:
     source = synthetic.SyntheticSource(name, "train", resolution=resolution)
     info = synthetic.dataset_info(name, resolution)
-    synthetic_source.clear_cache()
-
-    def stream():
-        return pipeline.train_batches(source, info, batch_size=batch, seed=block, start_step=block * steps,
-                                      num_steps=steps + 1)
-
-    if warm:  # render (and cache) every image of the timed batches first
-        for _ in stream():
-            pass
-    it = stream()
+    it = pipeline.train_batches(source, info, batch_size=batch, seed=block, start_step=block * steps,
+                                num_steps=steps + 1)
     next(it)  # start the prefetch thread; time the steady state
 
     def run():
@@ -63,13 +51,10 @@ def train_rate(name: str, resolution: int, batch: int, steps: int, block: int, w
     return _rate(run, batch * steps)
 
 
-def eval_rate(name: str, resolution: int, batch: int, steps: int, warm: bool) -> tuple[float, float]:
+def eval_rate(name: str, resolution: int, batch: int, steps: int) -> tuple[float, float]:
     source = synthetic.SyntheticSource(name, "validation", resolution=resolution)
     source = pipeline.Subset(source, np.arange(batch * steps) % len(source))
     info = synthetic.dataset_info(name, resolution)
-    synthetic_source.clear_cache()
-    if warm:
-        list(pipeline.eval_batches(source, info, batch_size=batch))
     return _rate(lambda: list(pipeline.eval_batches(source, info, batch_size=batch)), batch * steps)
 
 
@@ -84,14 +69,12 @@ def main() -> None:
     rows = []
     for res in args.resolutions:
         size = plan.get(res, plan[512] if res > 128 else plan[64])
-        rates = {"generator": [], "train": [], "train-warm": [], "eval": [], "eval-warm": []}
+        rates = {"generator": [], "train": [], "eval": []}
         for rep in tqdm(range(args.repeats), desc=f"{res}x{res}"):
             for name in args.datasets:
                 rates["generator"].append(generator_rate(name, res, size["images"], rep))
-                for warm in (False, True):
-                    suffix = "-warm" if warm else ""
-                    rates["train" + suffix].append(train_rate(name, res, size["batch"], size["steps"], rep, warm))
-                    rates["eval" + suffix].append(eval_rate(name, res, size["batch"], size["steps"], warm))
+                rates["train"].append(train_rate(name, res, size["batch"], size["steps"], rep))
+                rates["eval"].append(eval_rate(name, res, size["batch"], size["steps"]))
         for stage, values in rates.items():
             wall, cpu = zip(*values)
             rows.append((f"{res}x{res}", stage, statistics.median(wall), min(wall), max(wall), statistics.median(cpu)))
