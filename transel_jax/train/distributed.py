@@ -142,10 +142,11 @@ def one_cpu_device_per_model():
     model; on accelerators (or with one CPU device), every device, i.e. no change.
 
     On a CPU, ``transel select`` (and ``transel run`` when XLA_FLAGS asks for it) has one XLA device per core
-    so that the scoring engine, which runs one loop of small fused programs per device, uses every core. A model's step needs no such split: XLA's own threads run
-    one device's convolutions on every core (resnet_tiny, 600 steps: the same wall time on one device of
-    one and of two), and splitting its batch over CPU devices would change its float rounding. So a model
-    trains on the first local device, bit for bit what a one-device process trains.
+    so that the scoring engine, which runs one loop of small fused programs per device, uses every core. A
+    model's step needs no such split: XLA's own threads run one device's convolutions on every core
+    (resnet_tiny, 600 steps: the same wall time on one device of one and of two), and splitting its batch
+    over CPU devices would change its float rounding. So a model trains on the first local device, bit for
+    bit what a one-device process trains.
     """
     local = jax.local_devices()
     if jax.default_backend() != "cpu" or len(local) == 1 or jax.process_count() > 1:
