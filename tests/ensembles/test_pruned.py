@@ -57,6 +57,7 @@ def test_pruned_equals_dense(kind, top_k, monkeypatch):
         assert sent > 0.5 * total_blocks
 
 
+@pytest.mark.xla_optimized
 def test_pruned_hard_counts_are_identical():
     """IoU-EEP from integer counts: pruned and dense agree to the last bit of the final score."""
     eep, labels = _pool("peaked", seed=3)
@@ -65,6 +66,7 @@ def test_pruned_hard_counts_are_identical():
     np.testing.assert_array_equal(a.scores["iou_eep"], b.scores["iou_eep"])
 
 
+@pytest.mark.xla_optimized
 @pytest.mark.parametrize("kind", ["peaked", "mixed", "ties"])
 def test_pair_table_and_gather_lookups_give_the_same_statistics_bit_for_bit(kind, monkeypatch):
     """The pair table holds the same float32 values the gather reads, summed in the same order."""

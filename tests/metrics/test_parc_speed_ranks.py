@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy.stats import rankdata as scipy_rankdata
 
 from transel_jax.metrics import rdm
@@ -23,6 +24,7 @@ def test_host_ranks_equal_jnp_ranks_bit_for_bit():
     np.testing.assert_array_equal(host, scipy_rankdata(values))  # average ties, float64 reference
 
 
+@pytest.mark.xla_optimized
 def test_host_and_jnp_paths_give_identical_scores():
     cases = [  # parc_vectors shares rsa's host path (_host_spearman)
         lambda host: parc(FEATS, LABELS, 4, host_rank=host),
