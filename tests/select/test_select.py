@@ -205,3 +205,29 @@ def test_progress_false_hides_the_inner_bars_too(world, tmp_path, capsys):
            **SAMPLING)
     err = capsys.readouterr().err
     assert "predict" not in err and "probe" not in err and "%|" not in err
+
+
+def test_a_pool_of_two_writes_well_formed_tables(world, tmp_path):
+    """Fewer than 3 models: the single-model table has as many rank columns as models, every row as many
+    cells as its header, a metric a model cannot be scored by (the callable has no features) shows "-"."""
+    pool = tmp_path / "pool.json"
+    pool.write_text(json.dumps({"models": [{"name": "m0", "checkpoint": str(world / "pool" / "m0")},
+                                           {"name": "outside", "callable": str(world / "outside.py") + ":make"}]}))
+    out = str(tmp_path / "out")
+    select(str(pool), str(world / "target"), size=2, out=out, progress=False, **SAMPLING)
+    md = open(os.path.join(out, "selection.md")).read()
+    assert "all C(2, 2) = 1 ensemble scored" in md and "## Top 1 ensemble\n" in md
+    tables, current = [], None
+    for line in md.splitlines():
+        if line.startswith("|"):
+            if current is None:
+                current = []
+                tables.append(current)
+            current.append(line.count("|") - 1)
+        else:
+            current = None
+    assert len(tables) == 2 and all(len(set(t)) == 1 for t in tables), tables
+    singles = md.split("## Top single models")[1]
+    assert "| metric | best | 2nd |\n" in singles and "3rd" not in singles
+    logme = next(line for line in singles.splitlines() if line.startswith("| logme |"))
+    assert logme.startswith("| logme | m0 (") and logme.endswith("| - |")

@@ -58,27 +58,34 @@ def write_singles(sel, path: str) -> None:
                         *("" if np.isnan(sel.singles[k][i]) else repr(float(sel.singles[k][i])) for k in metrics)])
 
 
+def _ensembles(count: int) -> str:
+    return "ensemble" if count == 1 else "ensembles"
+
+
 def markdown(sel, record: dict, figure: str | None) -> str:
     p, scores = sel.plan, sel.scores
     metrics = list(scores.metrics)
     lines = [f"# Ensemble selection for {p.target.spec}", ""]
     how = (f"greedy search per ensemble metric found {len(scores)} candidates (C({len(p.models)}, {p.size}) = "
            f"{p.ensembles:,} is over {p.max_enumerated:,})" if sel.searched
-           else f"all C({len(p.models)}, {p.size}) = {p.ensembles:,} ensembles scored")
+           else f"all C({len(p.models)}, {p.size}) = {p.ensembles:,} {_ensembles(p.ensembles)} scored")
     lines += [f"Pool of {len(p.models)} models, ensembles of {p.size}: {how}. Ranked by `{p.rank_by}` "
               f"(higher is better for every metric). {len(sel.probes.sample):,} class-balanced pixels of "
               f"{p.train_images} training images (seed {p.seed}).", ""]
-    lines += [f"## Top {min(TOP, len(scores))} ensembles", "",
+    shown = min(TOP, len(scores))
+    lines += [f"## Top {shown} {_ensembles(shown)}", "",
               "| rank | members | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
     for row in sel.top(min(TOP, len(scores))):
         lines.append(f"| {row['rank']} | {', '.join(row['members'])} | "
                      + " | ".join(f"{row[m]:.4f}" for m in metrics) + " |")
-    lines += ["", "## Top single models", "", "| metric | best | 2nd | 3rd |", "|---|---|---|---|"]
+    ranks = ("best", "2nd", "3rd")[:min(3, len(p.models))]
+    lines += ["", "## Top single models", "", "| metric | " + " | ".join(ranks) + " |", "|---|" + "---|" * len(ranks)]
     for metric in sel.singles:
         if np.all(np.isnan(sel.singles[metric])):
             continue
-        best = sel.top_singles(3, metric)
-        lines.append(f"| {metric} | " + " | ".join(f"{n} ({v:.3f})" for n, v in best) + " |")
+        best = sel.top_singles(len(ranks), metric)
+        cells = [f"{n} ({v:.3f})" if np.isfinite(v) else "-" for n, v in best]  # "-": no score (e.g. no features)
+        lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     lines += ["", "B1 (000 Sec. 5) is the top single model by LEEP: "
               f"**{sel.top_singles(1, 'leep')[0][0]}**.", ""]
     if figure:
