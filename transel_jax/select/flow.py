@@ -377,6 +377,6 @@ def select(pool, target, *, size: int = 3, out: str | None = None, rank_by: str 
     if out is not None:
         t0 = time.perf_counter()
         outputs.write(sel, out, command=command, timings=timings)
-        say(f"wrote {os.path.join(out, 'ranking.csv')} ({len(result):,} ensemble{'s' * (len(result) != 1)}) and "
+        say(f"wrote {os.path.join(out, 'ranking.csv')} ({len(result):,} {outputs.ensembles_word(len(result))}) and "
             f"{os.path.join(out, 'selection.md')}")
     return sel

@@ -58,7 +58,7 @@ def write_singles(sel, path: str) -> None:
                         *("" if np.isnan(sel.singles[k][i]) else repr(float(sel.singles[k][i])) for k in metrics)])
 
 
-def _ensembles(count: int) -> str:
+def ensembles_word(count: int) -> str:
     return "ensemble" if count == 1 else "ensembles"
 
 
@@ -68,17 +68,17 @@ def markdown(sel, record: dict, figure: str | None) -> str:
     lines = [f"# Ensemble selection for {p.target.spec}", ""]
     how = (f"greedy search per ensemble metric found {len(scores)} candidates (C({len(p.models)}, {p.size}) = "
            f"{p.ensembles:,} is over {p.max_enumerated:,})" if sel.searched
-           else f"all C({len(p.models)}, {p.size}) = {p.ensembles:,} {_ensembles(p.ensembles)} scored")
+           else f"all C({len(p.models)}, {p.size}) = {p.ensembles:,} {ensembles_word(p.ensembles)} scored")
     lines += [f"Pool of {len(p.models)} models, ensembles of {p.size}: {how}. Ranked by `{p.rank_by}` "
               f"(higher is better for every metric). {len(sel.probes.sample):,} class-balanced pixels of "
               f"{p.train_images} training images (seed {p.seed}).", ""]
     shown = min(TOP, len(scores))
-    lines += [f"## Top {shown} {_ensembles(shown)}", "",
+    lines += [f"## Top {shown} {ensembles_word(shown)}", "",
               "| rank | members | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
-    for row in sel.top(min(TOP, len(scores))):
+    for row in sel.top(shown):
         lines.append(f"| {row['rank']} | {', '.join(row['members'])} | "
                      + " | ".join(f"{row[m]:.4f}" for m in metrics) + " |")
-    ranks = ("best", "2nd", "3rd")[:min(3, len(p.models))]
+    ranks = ("best", "2nd", "3rd")[:len(p.models)]
     lines += ["", "## Top single models", "", "| metric | " + " | ".join(ranks) + " |", "|---|" + "---|" * len(ranks)]
     for metric in sel.singles:
         if np.all(np.isnan(sel.singles[metric])):
