@@ -71,7 +71,7 @@ def main() -> None:
     pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=1, num_classes=args.C)
     for name, table in (("pruned, pair table", True), ("pruned, gathered lookups", False)):
         prepare = pruned.replicated_prepare(mesh, 1, table)
-        _, top_c, top_v, bound, q, values = prepare(rep(chunk), cls_dev)
+        top_c, top_v, bound, q, values = prepare(rep(chunk), cls_dev)
         t, out = timed(lambda: pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         bits = np.asarray(out[3])[:num_ens]
         uncertified = float(np.unpackbits(bits.view(np.uint8)).sum()) / (num_ens * args.m)

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from multihost_fixtures import launcher  # noqa: E402,F401 -- the fixture
 
-# C = 40 classes: "auto" takes the pruned pass (>= 32 classes); "dense" forces the other
+# C = 40 classes: "auto" considers the pruned pass (>= PRUNED_MIN_CLASSES); "dense" forces the other
 PASSES = ("auto", "dense")
 
 

@@ -34,27 +34,32 @@ def _pool(kind, seed=0):
 @pytest.mark.parametrize("top_k", [1, 2])
 def test_pruned_equals_dense(kind, top_k, monkeypatch):
     eep, labels = _pool(kind)
-    blocks = []
-    original = scorer._dense_blocks
+    items = []
+    original = scorer._dense_pixels
 
-    def spy(chunk, cls, weights, members, rows, *args):
-        blocks.append(rows.size)
-        return original(chunk, cls, weights, members, rows, *args)
+    def spy(chunk, cls, weights, members, rows, blocks, bits, *args):
+        items.append(int(np.unpackbits(bits.astype("<u4").view(np.uint8)).sum()))
+        return original(chunk, cls, weights, members, rows, blocks, bits, *args)
 
-    monkeypatch.setattr(scorer, "_dense_blocks", spy)
+    monkeypatch.setattr(scorer, "_dense_pixels", spy)
     kw = dict(progress=False, pixel_chunk=64)
     dense = score_ensembles(eep, labels, 3, iou_pass="dense", **kw)
     pruned = score_ensembles(eep, labels, 3, iou_pass="pruned", top_k=top_k, **kw)
     for name in dense.metrics:
         np.testing.assert_allclose(pruned.scores[name], dense.scores[name], rtol=1e-6, atol=2e-6, err_msg=name)
-    total_blocks = len(dense) * sum(-(-c // 32) for c in np.bincount(labels))
-    sent = sum(blocks)
-    if kind == "peaked":  # (almost) every pixel certified: few or no blocks go to the dense fallback
-        assert sent < 0.05 * total_blocks
-    if kind == "mixed":  # both paths contribute
-        assert 0.05 * total_blocks < sent < 0.95 * total_blocks
-    if kind in ("flat", "ties"):  # near-ties and exact ties are never certified
-        assert sent > 0.5 * total_blocks
+    total = len(dense) * n  # (ensemble, pixel) pairs
+    sent = sum(items)  # uncertified pixels sent to the dense fallback
+    if kind == "peaked":  # (almost) every pixel certified: few or none go to the dense fallback
+        assert sent < 0.05 * total
+    if kind == "mixed":  # both paths contribute (a fifth of the pixels are flat in every source)
+        assert 0.15 * total < sent < 0.95 * total
+    if kind == "flat":  # near-ties are not certified
+        assert sent > 0.5 * total
+    if kind == "ties":  # every exactly tied (ensemble, pixel) goes to the fallback
+        e = dense.ensembles
+        x = eep[e[:, 0]] + eep[e[:, 1]] + eep[e[:, 2]]  # float32 sums in member order, as the engine takes them
+        tied = int(((x == x.max(axis=-1, keepdims=True)).sum(axis=-1) > 1).sum())
+        assert 0 < tied <= sent
 
 
 @pytest.mark.xla_optimized
@@ -81,3 +86,32 @@ def test_pair_table_and_gather_lookups_give_the_same_statistics_bit_for_bit(kind
     gather = score_ensembles(eep, labels, 3, **kw)
     for name in table.metrics:
         np.testing.assert_array_equal(table.scores[name], gather.scores[name], err_msg=name)
+
+
+def test_auto_decides_per_class_from_a_sample_of_ensembles(monkeypatch):
+    """Classes of peaked pixels go to the pruned pass, classes of flat pixels to the dense pass, and the
+    scores equal the dense pass's."""
+    rng = np.random.default_rng(7)
+    num_classes, num_pixels = scorer.PRUNED_MIN_CLASSES, 640
+    labels = rng.integers(0, num_classes, num_pixels)
+    logits = rng.standard_normal((N, num_pixels, num_classes))
+    np.put_along_axis(logits, labels[None, :, None].repeat(N, 0), 8.0, axis=2)  # every source right, confident
+    eep = np.exp(logits)
+    flat = labels >= num_classes // 2  # the upper half of the classes: near-uniform rows
+    eep[:, flat] = 1.0 + rng.normal(0, 1e-6, (N, int(flat.sum()), num_classes))
+    eep = (eep / eep.sum(-1, keepdims=True)).astype(np.float32)
+    shares, fallback = [], []
+    share = scorer._uncertified_share
+    monkeypatch.setattr(scorer, "_uncertified_share", lambda bits, w: shares.append(share(bits, w)) or shares[-1])
+    dense_pixels = scorer._dense_pixels
+    monkeypatch.setattr(scorer, "_dense_pixels", lambda *a: fallback.append(a[1]) or dense_pixels(*a))
+    kw = dict(progress=False, pixel_chunk=64)
+    auto = score_ensembles(eep, labels, 3, iou_pass="auto", **kw)
+    dense = score_ensembles(eep, labels, 3, iou_pass="dense", **kw)
+    for name in dense.metrics:
+        np.testing.assert_allclose(auto.scores[name], dense.scores[name], rtol=1e-6, atol=2e-6, err_msg=name)
+    assert len(shares) == len(np.unique(labels))  # one probe per class (on its first chunk)
+    low = [s for s in shares if s <= scorer.DENSE_SWITCH]
+    assert len(low) == len(np.unique(labels[~flat]))
+    assert all(s > 0.5 for s in shares if s > scorer.DENSE_SWITCH)  # the flat chunks: nothing certified
+    assert all(cls < num_classes // 2 for cls in fallback)  # no flat chunk went through the pruned pass

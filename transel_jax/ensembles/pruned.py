@@ -17,8 +17,9 @@ float32 sum of the members' true-class values times 1/S, so it contributes exact
 would give it.
 
 Uncertified pixels (flat rows, near-ties, exact ties) are returned as 32-pixel bit masks per ensemble;
-the scorer sends those (ensemble, block) pairs to ``dense_block_stats``, which is the dense pass
-(``kernels.dense_stats``, ties split evenly) restricted to the masked pixels. Every pixel is counted once.
+the scorer unpacks them into (ensemble, pixel) items and sends those to ``dense_pixel_stats``, the dense
+computation (``kernels.dense_stats``, ties split evenly) of each item alone: S contiguous reads of C
+values from the pixel-major chunk. Every pixel is counted once.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from transel_jax.ensembles.kernels import _map, _member_sum, dense_stats, sum_lo
 from transel_jax.metrics.eep import EPS
 
 BLOCK = 32  # pixels per uncertified bit mask (one uint32)
+ITEM_BATCH = 256  # uncertified (ensemble, pixel) items vmapped per step of the fallback
 
 
 # the pair table (``prepare(..., pair_table=True)``) is used while it stays below this size (N^2 K m floats)
@@ -48,8 +50,8 @@ def tolerance(size: int) -> float:
 
 
 def prepare(chunk_nmc, label, top: int, pair_table: bool = False):
-    """Per-source top-K lists of a chunk [N, m, C] (float32): (dense [N, C, m], top_c int32 [N, K, m],
-    top_v [N, K, m], bound [N, m], q [N, m], values): ``values`` is the chunk itself [N, m, C], or with
+    """Per-source top-K lists of a chunk [N, m, C] (float32): (top_c int32 [N, K, m], top_v [N, K, m],
+    bound [N, m], q [N, m], values): ``values`` is the chunk itself [N, m, C], or with
     ``pair_table`` the table ``values[a, k, b, i] = p_b(top_c[a, k, i] | x_i)`` [N, K, N, m]: every source's
     value at every other source's listed classes, so the kernel reads contiguous pixel rows instead of
     gathering S^2 K scattered values per pixel (N^2 K m floats: 16 MiB at N = 64, K = 1, m = 1024).
@@ -71,11 +73,13 @@ def prepare(chunk_nmc, label, top: int, pair_table: bool = False):
     bound = jnp.maximum(jnp.max(work, axis=-1), 0.0)  # 0 when every class is listed
     q = lax.dynamic_index_in_dim(chunk_nmc, label, axis=2, keepdims=False)
     top_c = jnp.stack(classes, axis=1)
-    lookup = chunk_nmc
-    if pair_table:
-        # [a, k, b, i] = chunk[b, i, top_c[a, k, i]]
-        lookup = jnp.take_along_axis(chunk_nmc[None, None], top_c[:, :, None, :, None], axis=4)[..., 0]
-    return (jnp.transpose(chunk_nmc, (0, 2, 1)), top_c, jnp.stack(values, axis=1), bound, q, lookup)
+    lookup = table(chunk_nmc, top_c) if pair_table else chunk_nmc
+    return top_c, jnp.stack(values, axis=1), bound, q, lookup
+
+
+def table(chunk_nmc, top_c):
+    """The pair table [N, K, N, m] of ``prepare``: ``[a, k, b, i] = p_b(top_c[a, k, i] | x_i)``."""
+    return jnp.take_along_axis(chunk_nmc[None, None], top_c[:, :, None, :, None], axis=4)[..., 0]
 
 
 def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights, ensembles, *, batch: int = 1,
@@ -155,26 +159,26 @@ def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights,
     return _map(one, ensembles, batch)
 
 
-def dense_block_stats(eep_chunk, label, weights, pairs, *, batch: int = 1):
-    """The dense pass on the uncertified pixels of (ensemble, 32-pixel block) pairs.
+def dense_pixel_stats(chunk_nmc, label, weights, items, *, batch: int = ITEM_BATCH):
+    """The dense pass on single uncertified (ensemble, pixel) items.
 
-    eep_chunk float32 [N, C, m]; pairs int32 [P, S + 2]: members, block index, uncertified bit mask
-    (a uint32 stored as int32). Returns ``kernels.dense_stats`` of each pair (ties split, log q column 0).
+    chunk_nmc float32 [N, m, C] (pixel-major: a member's C values at a pixel are one contiguous read);
+    items int32 [P, S + 1]: the members, then the pixel index (-1: padding, contributes nothing).
+    Returns ``kernels.dense_stats`` of each item on its own, not summed (true [P, 5] with log q column 0,
+    pred [P, C], spread [P, C]); ``batch`` items are vmapped per step. The caller sums them per ensemble.
     """
-    size = pairs.shape[1] - 2
-    num_classes = eep_chunk.shape[1]
-    lanes = jnp.arange(BLOCK, dtype=jnp.uint32)
+    size = items.shape[1] - 1
 
-    def one(row):
-        members, start = row[:size], row[size] * BLOCK
-        mask = (lax.bitcast_convert_type(row[size + 1], jnp.uint32) >> lanes) & 1
-        w = lax.dynamic_slice_in_dim(weights, start, BLOCK) * mask.astype(jnp.float32)
-        x = lax.dynamic_slice(eep_chunk[members[0]], (0, start), (num_classes, BLOCK))
-        for j in range(1, size):
-            x = x + lax.dynamic_slice(eep_chunk[members[j]], (0, start), (num_classes, BLOCK))
-        return dense_stats(x, label, w, size, split_ties=True, with_log=False)
+    def one(item):
+        pixel = item[size]
+        at = jnp.maximum(pixel, 0)
+        w = jnp.where(pixel >= 0, weights[at], 0.0)
+        x = chunk_nmc[item[0], at]
+        for j in range(1, size):  # the float32 sum in member order, as in the dense pass
+            x = x + chunk_nmc[item[j], at]
+        return dense_stats(x[:, None], label, w[None], size, split_ties=True, with_log=False)
 
-    return _map(one, pairs, batch)
+    return _map(one, items, batch)
 
 
 def replicated_prepare(mesh, top: int, pair_table: bool = False):
@@ -183,4 +187,12 @@ def replicated_prepare(mesh, top: int, pair_table: bool = False):
     from jax.sharding import PartitionSpec as P
 
     rep = NamedSharding(mesh, P())
-    return jax.jit(functools.partial(prepare, top=top, pair_table=pair_table), out_shardings=(rep,) * 6)
+    return jax.jit(functools.partial(prepare, top=top, pair_table=pair_table), out_shardings=(rep,) * 5)
+
+
+def replicated_table(mesh):
+    """``table`` jitted so that its output is replicated over ``mesh``."""
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    return jax.jit(table, out_shardings=NamedSharding(mesh, P()))

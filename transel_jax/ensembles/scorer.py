@@ -8,8 +8,8 @@ sampled pixels:
 * IoU-EEP and SoftIoU-EEP (and E-LEEP with them, at no extra cost) come from per-class sufficient
   statistics accumulated over single-class pixel chunks: by the exact pruned pass (``pruned.py``:
   argmaxes certified from each member's top-K lists, the dense computation only on the rest) or by the
-  dense pass (``kernels.class_chunk_stats``), chosen per chunk by how many pixels the last chunk left
-  uncertified.
+  dense pass (``kernels.class_chunk_stats``), chosen per class by how many pixels the pruned kernel leaves
+  uncertified on a sample of the ensembles.
 * E-LEEP alone needs only q[s, i] = p_s(y_i | x_i), a [N, n] array: ``kernels.log_mean_sums``.
 
 Memory is bounded by the chunking: the input (an array, a memory-mapped ``.npy`` or a chunked source,
@@ -49,25 +49,21 @@ _IOU_METRICS = ("iou_eep", "soft_iou_eep")
 # K = 1: kernel ~36 ns per (ensemble, pixel) with gathered lookups, 0.05% of pixels uncertified; K = 2:
 # ~110 ns, 0.002%
 TOP_K = 1
-# "auto" uses the pruned pass from this many classes on: its kernel costs about the same per (ensemble,
+# "auto" considers the pruned pass from this many classes on: its kernel costs about the same per (ensemble,
 # pixel) whatever C (S^2 K contiguous reads of the pair table, a histogram scatter), the dense pass grows
-# with C. ``python benchmarks/iou_kernels.py --C ...`` (peaked, N = 64, one 1024-pixel chunk, 2-core CPU
-# under load), ns per (ensemble, pixel), dense vs pruned with the pair table: C = 10: 6.6 vs 9.4;
-# C = 20: 14.4 vs 11.3; C = 40: 32.0 vs 11.5. But a whole call at C = 20 is not faster
-# (``benchmarks/score_passes.py --n 20000``: peaked 12.2 s dense, 13.9 s pruned; the table, the bit masks
-# and the fallback cost the rest), and trying the pruned pass on random inputs costs "auto" 2.3x there
-# (33 s vs 14 s), so below 32 classes "auto" stays dense.
-PRUNED_MIN_CLASSES = 32
-# a chunk whose share of uncertified (ensemble, 32-pixel block) pairs exceeds this sends the next chunk to
-# the dense pass. The fallback on an uncertified pair costs about 15x what the dense pass costs for it
-# (gathered blocks, host-side sums), so the break-even is near 6%: N = 64, C = 134, 41,664 ensembles,
-# the first 13 chunks of ``benchmarks/score_memmap.py``'s pool (11.2% of pairs uncertified), idle 2-core
-# CPU, s per chunk: pruned 4.44 (most of it the fallback), dense 2.44, "auto" with this switch 2.97 (2
-# probing chunks pruned, 11 dense; with the former 0.35 it stayed pruned). The peaked pools of
-# ``benchmarks/iou_kernels.py`` at C = 40 leave 0.11% of pixels uncertified, so at most 32 x 0.11% = 3.6%
-# of pairs: they stay pruned.
-DENSE_SWITCH = 0.05
-_PROBE_EVERY = 8  # while on the dense pass, try the pruned pass again every this many chunks
+# with C. ``python benchmarks/iou_kernels.py --C 10|16|20`` (peaked, N = 64, one 1024-pixel chunk, idle
+# 2-core CPU), ns per (ensemble, pixel), dense vs pruned with the pair table: C = 10: 4.52 vs 4.46;
+# C = 16: 5.76 vs 4.49; C = 20: 6.68 vs 4.49 (plus prepare: 0.4-0.6 ns).
+PRUNED_MIN_CLASSES = 16
+# "auto" runs the pruned kernel on _PROBE_ENSEMBLES ensembles of the first chunk of each class, and runs
+# the class's chunks on the pruned pass when at most this share of their (ensemble, pixel) pairs is
+# uncertified, on the dense pass otherwise (probing every chunk cost 6% on random inputs, where every
+# probe says dense). Break-even: the pruned kernel costs about 4.5 ns per (ensemble, pixel), the dense
+# one 0.33 C ns, and each uncertified pixel about 80 ns in the fallback (``benchmarks/iou_kernels.py`` and
+# ``benchmarks/score_passes.py --n 20000``, C = 20, idle 2-core CPU): (6.7 - 4.5) / 80 = 2.7% at C = 20,
+# more with more classes; 2% keeps "auto" at least as fast as the dense pass from C = 16 on.
+DENSE_SWITCH = 0.02
+_PROBE_ENSEMBLES = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,9 +229,10 @@ def score_ensembles(
         expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
         jax is imported) to use every core; without it a warning says so once.
       progress: show a progress bar over pixel chunks.
-      iou_pass: "auto" (the pruned pass from PRUNED_MIN_CLASSES classes on, switching to the dense pass
-        on chunks where most pixels cannot be certified, e.g. flat inputs; the dense pass below), "pruned"
-        or "dense". All three give the same statistics (same argmaxes, same tie rule, same q).
+      iou_pass: "auto" (from PRUNED_MIN_CLASSES classes on, each class's chunks take the pruned pass
+        unless the pruned kernel leaves over DENSE_SWITCH of the pixels of its first chunk uncertified on
+        a sample of the ensembles, e.g. on flat inputs; the dense pass below), "pruned" or "dense". All three give the same
+        statistics (same argmaxes, same tie rule, same q).
       top_k: K, the per-source list length of the pruned pass.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
@@ -419,10 +416,12 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     dense_kernel = kernels.on_mesh(kernels.class_chunk_stats, mesh, 4, split_ties=False, batch=plan.batch)
     pair_table = pruned.use_pair_table(source.shape[0], top_k, plan.pixel_chunk)
     pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=plan.batch, num_classes=num_classes)
-    prepare = pruned.replicated_prepare(mesh, top_k, pair_table)
+    prepare = pruned.replicated_prepare(mesh, top_k)  # the lists; the pair table only for a pruned chunk
+    table = pruned.replicated_table(mesh) if pair_table else None
     if iou_pass == "auto" and num_classes < PRUNED_MIN_CLASSES:
         iou_pass = "dense"
-    use_pruned, since_probe = iou_pass != "dense", 0
+    probe = members[_probe_rows(num_ens)] if iou_pass == "auto" else None
+    probe_dev = _split_ensembles(probe, mesh, plan.batch) if probe is not None else None
 
     def finish(pending):
         kind, cls, weights, chunk, out = pending
@@ -432,35 +431,48 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
             if tied.size:  # rare: recompute those ensembles with ties split evenly
                 true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
             acc.add(cls, true, pred, spread)
-            return None
+            return
         true, pred, spread = (_host(a, np.float64)[:num_ens] for a in out[:3])
         pred[:, cls] += true[:, 0]  # certified correct pixels are predicted as their class
         acc.add(cls, true, pred, spread)
         bits = _host(out[3])[:num_ens]
         rows, blocks = np.nonzero(bits)
         if rows.size:
-            _dense_blocks(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], plan, mesh, acc)
-        return rows.size / bits.size
+            _dense_pixels(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], mesh, acc)
 
-    previous = None
+    def lists(host, cls_dev):
+        """(the chunk on the mesh, then prepare's top-K lists and lookup values)."""
+        chunk_dev = _replicate(host, mesh)
+        return (chunk_dev, *prepare(chunk_dev, cls_dev))
+
+    previous, probed, use_pruned = None, None, False
     bar = tqdm(total=_num_class_chunks(labels, plan.pixel_chunk, pruned.BLOCK), disable=not progress, unit="chunk",
                desc=f"scoring {num_ens:,} ensembles")
     for cls, idx, weights in _class_chunks(labels, plan.pixel_chunk, pruned.BLOCK):
         host = _read_chunk(source, idx, weights, validate)
         log_sums += np.log(np.maximum(host[:, weights > 0, cls].astype(np.float64), EPS)).sum(axis=1)
         cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
+        prepared = None
+        if iou_pass == "auto" and cls != probed:  # the first chunk of a class: the pruned kernel on a
+            # sample of the ensembles (gathered lookups) decides for every chunk of the class
+            prepared = lists(host, cls_dev)
+            chunk_dev, top_c, top_v, bound, q, values = prepared
+            bits = pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, probe_dev)[3]
+            use_pruned = _uncertified_share(_host(bits)[:probe.shape[0]], weights) <= DENSE_SWITCH
+            probed = cls
+        elif iou_pass != "auto":
+            use_pruned = iou_pass == "pruned"
         if use_pruned:
-            dense, top_c, top_v, bound, q, pixel_major = prepare(_replicate(host, mesh), cls_dev)
-            pending = ("pruned", cls, weights, dense,
-                       pruned_kernel(pixel_major, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
+            chunk_dev, top_c, top_v, bound, q, values = prepared or lists(host, cls_dev)
+            values = table(chunk_dev, top_c) if table is not None else values
+            pending = ("pruned", cls, weights, chunk_dev,
+                       pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         else:
             dense = _replicate(np.ascontiguousarray(host.transpose(0, 2, 1)), mesh)
             pending = ("dense", cls, weights, dense, dense_kernel(dense, cls_dev, w_dev, members_dev))
-            since_probe += 1
         if previous is not None:  # accumulate the previous chunk while this one computes
-            _switch = finish(previous)
+            finish(previous)
             bar.update()
-            use_pruned, since_probe = _next_mode(iou_pass, _switch, use_pruned, since_probe)
         previous = pending
     finish(previous)
     bar.update()
@@ -468,33 +480,47 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     return acc.acc
 
 
-def _next_mode(iou_pass: str, dirty, use_pruned: bool, since_probe: int):
-    """The pass for the next chunk: ``dirty`` is the uncertified block share of the chunk just finished
-    (None after a dense chunk)."""
-    if iou_pass != "auto":
-        return iou_pass == "pruned", 0
-    if dirty is not None:
-        return dirty <= DENSE_SWITCH, 0
-    return since_probe >= _PROBE_EVERY, since_probe if since_probe < _PROBE_EVERY else 0
+def _probe_rows(num_ens: int) -> np.ndarray:
+    """Rows of the ensembles on which "auto" tries the pruned kernel per chunk: at most _PROBE_ENSEMBLES,
+    spread evenly over the list (which is ordered by members, so a stride samples every source)."""
+    return np.unique(np.linspace(0, num_ens - 1, min(num_ens, _PROBE_ENSEMBLES)).astype(np.int64))
 
 
-def _dense_blocks(chunk, cls, weights, members, rows, blocks, bits, plan: Plan, mesh: Mesh, acc) -> None:
-    """The dense pass on the uncertified pixels of (ensemble ``rows``, 32-pixel ``blocks``) pairs."""
-    count = rows.size
-    padded = 1 << (count - 1).bit_length()
-    step = int(np.lcm(mesh.size, plan.batch))
-    padded = -(-max(padded, step) // step) * step
-    pairs = np.zeros((padded, members.shape[1] + 2), np.int32)
-    pairs[:count, :-2] = members[rows]
-    pairs[:count, -2] = blocks
-    pairs[:count, -1] = bits.view(np.int32)
-    pairs[count:, :-2] = members[rows[0]]  # padding: an empty mask contributes nothing
-    kernel = kernels.on_mesh(pruned.dense_block_stats, mesh, 4, batch=plan.batch)
-    out = kernel(chunk, _replicate(np.int32(cls), mesh), _replicate(weights, mesh),
-                 jax.device_put(pairs, NamedSharding(mesh, P(kernels.AXIS))))
-    true, pred, spread = (_host(a, np.float64)[:count] for a in out)
-    uniq, starts = np.unique(rows, return_index=True)  # rows come sorted (np.nonzero is row-major)
-    acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
+def _uncertified_share(bits: np.ndarray, weights: np.ndarray) -> float:
+    """Share of the (ensemble, real pixel) pairs whose bit is set in uint32 masks [E, m/32]."""
+    count = np.unpackbits(bits.astype("<u4").view(np.uint8)).sum()
+    return float(count) / max(1.0, bits.shape[0] * float((weights > 0).sum()))
+
+
+# the fallback sends at most this many uncertified (ensemble, pixel) items per kernel call (its per-item
+# outputs are [items, 2C + 5] floats), padded to a power of two from _ITEMS_MIN (a few compiled sizes)
+_ITEMS_MAX = 1 << 15
+_ITEMS_MIN = 1 << 10
+
+
+def _dense_pixels(chunk, cls, weights, members, rows, blocks, bits, mesh: Mesh, acc) -> None:
+    """The dense pass on the uncertified pixels of (ensemble ``rows``, 32-pixel ``blocks``) pairs: the bit
+    masks ``bits`` (uint32) are unpacked into (ensemble, pixel) items; chunk is pixel-major [N, m, C]."""
+    lanes = np.unpackbits(bits.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+    pair, lane = np.nonzero(lanes)  # row-major: items stay sorted by ensemble row
+    item_rows = rows[pair]
+    pixels = blocks[pair] * pruned.BLOCK + lane
+    step = int(np.lcm(mesh.size, pruned.ITEM_BATCH))
+    kernel = kernels.on_mesh(pruned.dense_pixel_stats, mesh, 4)
+    cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
+    for start in range(0, item_rows.size, _ITEMS_MAX):
+        stop = min(start + _ITEMS_MAX, item_rows.size)
+        count = stop - start
+        padded = max(1 << (count - 1).bit_length(), _ITEMS_MIN)
+        padded = -(-padded // step) * step
+        items = np.zeros((padded, members.shape[1] + 1), np.int32)
+        items[:count, :-1] = members[item_rows[start:stop]]
+        items[:count, -1] = pixels[start:stop]
+        items[count:, -1] = -1  # padding: no pixel, no contribution
+        out = kernel(chunk, cls_dev, w_dev, jax.device_put(items, NamedSharding(mesh, P(kernels.AXIS))))
+        true, pred, spread = (_host(a, np.float64)[:count] for a in out)
+        uniq, starts = np.unique(item_rows[start:stop], return_index=True)
+        acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
 
 
 def _split_ties(chunk, cls, weights, members, plan: Plan, mesh: Mesh):
