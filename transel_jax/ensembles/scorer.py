@@ -231,8 +231,8 @@ def score_ensembles(
       progress: show a progress bar over pixel chunks.
       iou_pass: "auto" (from PRUNED_MIN_CLASSES classes on, each class's chunks take the pruned pass
         unless the pruned kernel leaves over DENSE_SWITCH of the pixels of its first chunk uncertified on
-        a sample of the ensembles, e.g. on flat inputs; the dense pass below), "pruned" or "dense". All three give the same
-        statistics (same argmaxes, same tie rule, same q).
+        a sample of the ensembles, e.g. on flat inputs; the dense pass below), "pruned" or "dense". All
+        three give the same statistics (same argmaxes, same tie rule, same q).
       top_k: K, the per-source list length of the pruned pass.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
