@@ -492,10 +492,10 @@ def _uncertified_share(bits: np.ndarray, weights: np.ndarray) -> float:
     return float(count) / max(1.0, bits.shape[0] * float((weights > 0).sum()))
 
 
-# the fallback sends at most this many uncertified (ensemble, pixel) items per kernel call (its per-item
-# outputs are [items, 2C + 5] floats), padded to a power of two from _ITEMS_MIN (a few compiled sizes)
-_ITEMS_MAX = 1 << 15
-_ITEMS_MIN = 1 << 10
+# the fallback sends uncertified (ensemble, pixel) items in calls of exactly this many (padded): one
+# compiled size (several power-of-two sizes cost 12 compiles, 2.3 s, in a headline call), per-item
+# outputs [items, 2C + 5] floats, and a padded call costs well under a millisecond
+_ITEMS = 1 << 13
 
 
 def _dense_pixels(chunk, cls, weights, members, rows, blocks, bits, mesh: Mesh, acc) -> None:
@@ -506,13 +506,12 @@ def _dense_pixels(chunk, cls, weights, members, rows, blocks, bits, mesh: Mesh, 
     item_rows = rows[pair]
     pixels = blocks[pair] * pruned.BLOCK + lane
     step = int(np.lcm(mesh.size, pruned.ITEM_BATCH))
+    padded = -(-_ITEMS // step) * step
     kernel = kernels.on_mesh(pruned.dense_pixel_stats, mesh, 4)
     cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
-    for start in range(0, item_rows.size, _ITEMS_MAX):
-        stop = min(start + _ITEMS_MAX, item_rows.size)
+    for start in range(0, item_rows.size, padded):
+        stop = min(start + padded, item_rows.size)
         count = stop - start
-        padded = max(1 << (count - 1).bit_length(), _ITEMS_MIN)
-        padded = -(-padded // step) * step
         items = np.zeros((padded, members.shape[1] + 1), np.int32)
         items[:count, :-1] = members[item_rows[start:stop]]
         items[:count, -1] = pixels[start:stop]
