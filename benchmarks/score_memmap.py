@@ -100,7 +100,7 @@ def main() -> None:
     metrics = tuple(args.metrics.split(","))
     print(f"case: N={args.N} S={args.S} n={args.n:,} C={args.C} from {path} (float16 memmap, "
           f"{os.path.getsize(path) / 2**30:.1f} GiB); {len(jax.devices())} x {jax.devices()[0].device_kind}; "
-          f"auto pass: {'pruned' if args.C >= scorer.PRUNED_MIN_CLASSES else 'dense'}", flush=True)
+          f"auto pass: {'pruned or dense per class' if args.C >= scorer.PRUNED_MIN_CLASSES else 'dense'}", flush=True)
     if args.greedy:
         greedy(source, labels, args.S, metrics[-1])
         return
