@@ -150,8 +150,10 @@ def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights,
         log_q = sum_log(jnp.where(real, jnp.maximum(qq, EPS), 1.0))
         true = jnp.stack([jnp.sum(r), jnp.sum(qq * r), jnp.sum(miss * ww), jnp.float32(0.0), log_q])
         slot = jnp.where(wrong, best_c, num_classes)
-        pred = jnp.zeros(num_classes + 1, jnp.float32).at[slot].add(ww)[:num_classes]
-        spread = jnp.zeros(num_classes + 1, jnp.float32).at[slot].add(miss * ww)[:num_classes]
+        # one scatter of (w, (1 - q) w) pairs: 12% faster for the whole kernel than two scatters of floats
+        # (benchmarks/iou_kernels.py, peaked, C = 20; the scatter is about half of the kernel's time)
+        both = jnp.zeros((num_classes + 1, 2), jnp.float32).at[slot].add(jnp.stack([ww, miss * ww], axis=1))
+        pred, spread = both[:num_classes, 0], both[:num_classes, 1]
         unc = (real & ~cert).reshape(-1, BLOCK).astype(jnp.uint32)
         bits = jnp.sum(unc << jnp.arange(BLOCK, dtype=jnp.uint32), axis=1, dtype=jnp.uint32)
         return true, pred, spread, bits
