@@ -88,9 +88,11 @@ def test_pair_table_and_gather_lookups_give_the_same_statistics_bit_for_bit(kind
         np.testing.assert_array_equal(table.scores[name], gather.scores[name], err_msg=name)
 
 
-def test_auto_decides_per_class_from_a_sample_of_ensembles(monkeypatch):
+@pytest.mark.parametrize("probe", [7, 512])  # a sample of the 20 ensembles / all of them
+def test_auto_decides_per_class_from_a_sample_of_ensembles(probe, monkeypatch):
     """Classes of peaked pixels go to the pruned pass, classes of flat pixels to the dense pass, and the
     scores equal the dense pass's."""
+    monkeypatch.setattr(scorer, "_PROBE_ENSEMBLES", probe)
     rng = np.random.default_rng(7)
     num_classes, num_pixels = scorer.PRUNED_MIN_CLASSES, 640
     labels = rng.integers(0, num_classes, num_pixels)

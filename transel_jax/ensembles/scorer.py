@@ -457,12 +457,15 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
             # sample of the ensembles (gathered lookups) decides for every chunk of the class
             prepared = lists(host, cls_dev)
             chunk_dev, top_c, top_v, bound, q, values = prepared
-            bits = pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, probe_dev)[3]
-            use_pruned = _uncertified_share(_host(bits)[:probe.shape[0]], weights) <= DENSE_SWITCH
+            sample = pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, probe_dev)
+            use_pruned = _uncertified_share(_host(sample[3])[:probe.shape[0]], weights) <= DENSE_SWITCH
             probed = cls
         elif iou_pass != "auto":
             use_pruned = iou_pass == "pruned"
-        if use_pruned:
+        if use_pruned and prepared is not None and probe.shape[0] == num_ens:
+            # the sample was every ensemble: its statistics are the chunk's (the same with either lookup)
+            pending = ("pruned", cls, weights, chunk_dev, sample)
+        elif use_pruned:
             chunk_dev, top_c, top_v, bound, q, values = prepared or lists(host, cls_dev)
             values = table(chunk_dev, top_c) if table is not None else values
             pending = ("pruned", cls, weights, chunk_dev,
