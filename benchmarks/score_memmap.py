@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--max-ensembles", type=int, default=None,
                         help="score only the first K of the C(N, S) ensembles (a throughput sample; the time is "
                              "then also extrapolated to all)")
+    parser.add_argument("--iou-pass", default="auto", choices=("auto", "pruned", "dense"),
+                        help="score_ensembles' iou_pass")
     parser.add_argument("--greedy", action="store_true",
                         help="greedy forward selection (ensembles.greedy_select) by the last of --metrics instead "
                              "of scoring every ensemble: the path for pools too large to enumerate")
@@ -92,7 +94,7 @@ def main() -> None:
         print(f"wrote {path} ({os.path.getsize(path) / 2**30:.1f} GiB) in {time.perf_counter() - start:.0f} s", flush=True)
     import jax
 
-    from transel_jax.ensembles import score_ensembles, scorer
+    from transel_jax.ensembles import score_ensembles
     from transel_jax.ensembles.source import as_source
 
     labels = np.load(path + ".labels.npy")
@@ -100,9 +102,9 @@ def main() -> None:
     metrics = tuple(args.metrics.split(","))
     print(f"case: N={args.N} S={args.S} n={args.n:,} C={args.C} from {path} (float16 memmap, "
           f"{os.path.getsize(path) / 2**30:.1f} GiB); {len(jax.devices())} x {jax.devices()[0].device_kind}; "
-          f"auto pass: {'pruned or dense per class' if args.C >= scorer.PRUNED_MIN_CLASSES else 'dense'}", flush=True)
+          f"iou_pass: {args.iou_pass}", flush=True)
     if args.greedy:
-        greedy(source, labels, args.S, metrics[-1])
+        greedy(source, labels, args.S, metrics[-1], args.iou_pass)
         return
     from transel_jax.ensembles import all_ensembles
 
@@ -111,7 +113,8 @@ def main() -> None:
     if args.max_ensembles:
         members = members[:: max(1, total // args.max_ensembles)][: args.max_ensembles]
     start = time.perf_counter()
-    result = score_ensembles(source, labels, ensembles=members, metrics=metrics, progress=True)
+    result = score_ensembles(source, labels, ensembles=members, metrics=metrics, progress=True,
+                             iou_pass=args.iou_pass)
     wall = time.perf_counter() - start
     if members.shape[0] < total:
         print(f"scored {members.shape[0]:,} of {total:,} ensembles (every {total // members.shape[0]}th); "
@@ -125,11 +128,11 @@ def main() -> None:
     print(f"best by {metrics[-1]}: {best.tolist()}")
 
 
-def greedy(source, labels, size: int, metric: str) -> None:
+def greedy(source, labels, size: int, metric: str, iou_pass: str) -> None:
     from transel_jax.ensembles import greedy_select
 
     start = time.perf_counter()
-    result = greedy_select(source, labels, size, metric=metric, progress=True)
+    result = greedy_select(source, labels, size, metric=metric, progress=True, iou_pass=iou_pass)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print("| greedy by | wall (s) | reading the memmap (s) | read (GiB, as float16) | peak RSS (GiB) |")

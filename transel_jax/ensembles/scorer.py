@@ -55,6 +55,12 @@ TOP_K = 1
 # 2-core CPU), ns per (ensemble, pixel), dense vs pruned with the pair table: C = 10: 4.52 vs 4.46;
 # C = 16: 5.76 vs 4.49; C = 20: 6.68 vs 4.49 (plus prepare: 0.4-0.6 ns).
 PRUNED_MIN_CLASSES = 16
+# ... and from this many when the pair table does not fit (PAIR_TABLE_BYTES: N above about 250 at K = 1)
+# and the kernel gathers its lookups, at about twice the cost: greedy rounds at N = 1000, C = 20 took 145 s
+# with the pruned pass, 98 s with the dense one (``benchmarks/score_memmap.py --N 1000 --n 150000 --C 20
+# --greedy [--iou-pass dense]``); gathered 22.6-23.8 ns against dense 14.4 (C = 20) and 32.0 (C = 40) in
+# ``benchmarks/iou_kernels.py`` on a loaded machine
+PRUNED_MIN_CLASSES_GATHERED = 32
 # "auto" runs the pruned kernel on _PROBE_ENSEMBLES ensembles of the first chunk of each class, and runs
 # the class's chunks on the pruned pass when at most this share of their (ensemble, pixel) pairs is
 # uncertified, on the dense pass otherwise (probing every chunk cost 6% on random inputs, where every
@@ -229,10 +235,11 @@ def score_ensembles(
         expose one XLA device per core (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before
         jax is imported) to use every core; without it a warning says so once.
       progress: show a progress bar over pixel chunks.
-      iou_pass: "auto" (from PRUNED_MIN_CLASSES classes on, each class's chunks take the pruned pass
-        unless the pruned kernel leaves over DENSE_SWITCH of the pixels of its first chunk uncertified on
-        a sample of the ensembles, e.g. on flat inputs; the dense pass below), "pruned" or "dense". All
-        three give the same statistics (same argmaxes, same tie rule, same q).
+      iou_pass: "auto" (from PRUNED_MIN_CLASSES classes on, or PRUNED_MIN_CLASSES_GATHERED when the pool
+        is too large for the pair table, each class's chunks take the pruned pass unless the pruned kernel
+        leaves over DENSE_SWITCH of the pixels of its first chunk uncertified on a sample of the
+        ensembles, e.g. on flat inputs; the dense pass below), "pruned" or "dense". All three give the
+        same statistics (same argmaxes, same tie rule, same q).
       top_k: K, the per-source list length of the pruned pass.
     Returns:
       EnsembleScores with ``ensembles`` [E, S] and one float64 [E] score per metric (higher = better).
@@ -418,7 +425,7 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
     pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=plan.batch, num_classes=num_classes)
     prepare = pruned.replicated_prepare(mesh, top_k)  # the lists; the pair table only for a pruned chunk
     table = pruned.replicated_table(mesh) if pair_table else None
-    if iou_pass == "auto" and num_classes < PRUNED_MIN_CLASSES:
+    if iou_pass == "auto" and num_classes < (PRUNED_MIN_CLASSES if pair_table else PRUNED_MIN_CLASSES_GATHERED):
         iou_pass = "dense"
     probe = members[_probe_rows(num_ens)] if iou_pass == "auto" else None
     probe_dev = _split_ensembles(probe, mesh, plan.batch) if probe is not None else None
