@@ -117,3 +117,16 @@ def test_auto_decides_per_class_from_a_sample_of_ensembles(probe, monkeypatch):
     assert len(low) == len(np.unique(labels[~flat]))
     assert all(s > 0.5 for s in shares if s > scorer.DENSE_SWITCH)  # the flat chunks: nothing certified
     assert all(cls < num_classes // 2 for cls in fallback)  # no flat chunk went through the pruned pass
+
+
+def test_fallback_in_slices_of_pairs_and_calls_of_items(monkeypatch):
+    """A flat pool leaves (almost) every pixel uncertified: with 3 pairs unpacked at a time and 256 items
+    per call, the fallback runs in many pieces, and still gives the dense pass's statistics."""
+    monkeypatch.setattr(scorer, "_PAIRS", 3)
+    monkeypatch.setattr(scorer, "_ITEMS", 256)
+    eep, labels = _pool("flat", seed=2)
+    kw = dict(progress=False, pixel_chunk=64)
+    dense = score_ensembles(eep, labels, 3, iou_pass="dense", **kw)
+    pruned = score_ensembles(eep, labels, 3, iou_pass="pruned", **kw)
+    for name in dense.metrics:
+        np.testing.assert_allclose(pruned.scores[name], dense.scores[name], rtol=1e-6, atol=2e-6, err_msg=name)

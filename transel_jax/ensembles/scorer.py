@@ -506,30 +506,35 @@ def _uncertified_share(bits: np.ndarray, weights: np.ndarray) -> float:
 # compiled size (several power-of-two sizes cost 12 compiles, 2.3 s, in a headline call), per-item
 # outputs [items, 2C + 5] floats, and a padded call costs well under a millisecond
 _ITEMS = 1 << 13
+_PAIRS = 1 << 16  # (ensemble, block) pairs unpacked at a time: at most 2M items, ~40 MB of host indices
 
 
 def _dense_pixels(chunk, cls, weights, members, rows, blocks, bits, mesh: Mesh, acc) -> None:
     """The dense pass on the uncertified pixels of (ensemble ``rows``, 32-pixel ``blocks``) pairs: the bit
-    masks ``bits`` (uint32) are unpacked into (ensemble, pixel) items; chunk is pixel-major [N, m, C]."""
-    lanes = np.unpackbits(bits.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
-    pair, lane = np.nonzero(lanes)  # row-major: items stay sorted by ensemble row
-    item_rows = rows[pair]
-    pixels = blocks[pair] * pruned.BLOCK + lane
+    masks ``bits`` (uint32) are unpacked into (ensemble, pixel) items, _PAIRS pairs at a time so that host
+    memory stays bounded (a flat chunk can leave every pixel of every ensemble uncertified); chunk is
+    pixel-major [N, m, C]."""
     step = int(np.lcm(mesh.size, pruned.ITEM_BATCH))
     padded = -(-_ITEMS // step) * step
     kernel = kernels.on_mesh(pruned.dense_pixel_stats, mesh, 4)
     cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
-    for start in range(0, item_rows.size, padded):
-        stop = min(start + padded, item_rows.size)
-        count = stop - start
-        items = np.zeros((padded, members.shape[1] + 1), np.int32)
-        items[:count, :-1] = members[item_rows[start:stop]]
-        items[:count, -1] = pixels[start:stop]
-        items[count:, -1] = -1  # padding: no pixel, no contribution
-        out = kernel(chunk, cls_dev, w_dev, jax.device_put(items, NamedSharding(mesh, P(kernels.AXIS))))
-        true, pred, spread = (_host(a, np.float64)[:count] for a in out)
-        uniq, starts = np.unique(item_rows[start:stop], return_index=True)
-        acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
+    for first in range(0, rows.size, _PAIRS):
+        some = slice(first, first + _PAIRS)
+        lanes = np.unpackbits(bits[some].astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+        pair, lane = np.nonzero(lanes)  # row-major: items stay sorted by ensemble row
+        item_rows = rows[some][pair]
+        pixels = blocks[some][pair] * pruned.BLOCK + lane
+        for start in range(0, item_rows.size, padded):
+            stop = min(start + padded, item_rows.size)
+            count = stop - start
+            items = np.zeros((padded, members.shape[1] + 1), np.int32)
+            items[:count, :-1] = members[item_rows[start:stop]]
+            items[:count, -1] = pixels[start:stop]
+            items[count:, -1] = -1  # padding: no pixel, no contribution
+            out = kernel(chunk, cls_dev, w_dev, jax.device_put(items, NamedSharding(mesh, P(kernels.AXIS))))
+            true, pred, spread = (_host(a, np.float64)[:count] for a in out)
+            uniq, starts = np.unique(item_rows[start:stop], return_index=True)
+            acc.add(cls, *(np.add.reduceat(a, starts, axis=0) for a in (true, pred, spread)), rows=uniq)
 
 
 def _split_ties(chunk, cls, weights, members, plan: Plan, mesh: Mesh):
