@@ -69,13 +69,19 @@ def main() -> None:
     t_dense, _ = timed(lambda: dense_kernel(dense_chunk, cls_dev, w_dev, members_dev))
     rows = [("dense", t_dense, None)]
     pruned_kernel = kernels.on_mesh(pruned.pruned_chunk_stats, mesh, 8, batch=1, num_classes=args.C)
-    for name, table in (("pruned, pair table", True), ("pruned, gathered lookups", False)):
-        prepare = pruned.replicated_prepare(mesh, 1, table)
-        top_c, top_v, bound, q, values = prepare(rep(chunk), cls_dev)
+    prepare, make_table = pruned.replicated_prepare(mesh, 1), pruned.replicated_table(mesh)
+    for name, with_table in (("pruned, pair table", True), ("pruned, gathered lookups", False)):
+
+        def lists():  # prepare's lists and the kernel's lookup values (the pair table or the chunk)
+            chunk_dev = rep(chunk)
+            top_c, top_v, bound, q = prepare(chunk_dev, cls_dev)
+            return (make_table(chunk_dev, top_c) if with_table else chunk_dev), top_c, top_v, bound, q
+
+        values, top_c, top_v, bound, q = lists()
         t, out = timed(lambda: pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         bits = np.asarray(out[3])[:num_ens]
         uncertified = float(np.unpackbits(bits.view(np.uint8)).sum()) / (num_ens * args.m)
-        t_prep, _ = timed(lambda: prepare(rep(chunk), cls_dev))
+        t_prep, _ = timed(lists)
         rows.append((name, t, (uncertified, t_prep)))
     print("| kernel | s per chunk | ns per (ensemble, pixel) | / dense | uncertified pixels | prepare (s) |")
     print("|---|---|---|---|---|---|")

@@ -36,7 +36,7 @@ BLOCK = 32  # pixels per uncertified bit mask (one uint32)
 ITEM_BATCH = 256  # uncertified (ensemble, pixel) items vmapped per step of the fallback
 
 
-# the pair table (``prepare(..., pair_table=True)``) is used while it stays below this size (N^2 K m floats)
+# the pair table (``table``) is used while it stays below this size (N^2 K m floats)
 PAIR_TABLE_BYTES = 256 << 20
 
 
@@ -49,12 +49,9 @@ def tolerance(size: int) -> float:
     return 4.0 * size * size * 2.0 ** -23
 
 
-def prepare(chunk_nmc, label, top: int, pair_table: bool = False):
+def prepare(chunk_nmc, label, top: int):
     """Per-source top-K lists of a chunk [N, m, C] (float32): (top_c int32 [N, K, m], top_v [N, K, m],
-    bound [N, m], q [N, m], values): ``values`` is the chunk itself [N, m, C], or with
-    ``pair_table`` the table ``values[a, k, b, i] = p_b(top_c[a, k, i] | x_i)`` [N, K, N, m]: every source's
-    value at every other source's listed classes, so the kernel reads contiguous pixel rows instead of
-    gathering S^2 K scattered values per pixel (N^2 K m floats: 16 MiB at N = 64, K = 1, m = 1024).
+    bound [N, m], q [N, m]). The kernel's lookups read either the chunk itself or ``table``.
 
     K rounds of max / argmax / mask (lax.top_k sorts each row on CPU: 3-5 s per 64 x 1024 x 134 chunk,
     against milliseconds here); a tie inside a member's row leaves the tied value as its bound, which
@@ -73,12 +70,13 @@ def prepare(chunk_nmc, label, top: int, pair_table: bool = False):
     bound = jnp.maximum(jnp.max(work, axis=-1), 0.0)  # 0 when every class is listed
     q = lax.dynamic_index_in_dim(chunk_nmc, label, axis=2, keepdims=False)
     top_c = jnp.stack(classes, axis=1)
-    lookup = table(chunk_nmc, top_c) if pair_table else chunk_nmc
-    return top_c, jnp.stack(values, axis=1), bound, q, lookup
+    return top_c, jnp.stack(values, axis=1), bound, q
 
 
 def table(chunk_nmc, top_c):
-    """The pair table [N, K, N, m] of ``prepare``: ``[a, k, b, i] = p_b(top_c[a, k, i] | x_i)``."""
+    """The pair table [N, K, N, m] ``[a, k, b, i] = p_b(top_c[a, k, i] | x_i)``: every source's value at
+    every other source's listed classes, so the kernel reads contiguous pixel rows instead of gathering
+    S^2 K scattered values per pixel (N^2 K m floats: 16 MiB at N = 64, K = 1, m = 1024)."""
     return jnp.take_along_axis(chunk_nmc[None, None], top_c[:, :, None, :, None], axis=4)[..., 0]
 
 
@@ -86,7 +84,7 @@ def pruned_chunk_stats(pixel_major, top_c, top_v, bound, q_rows, label, weights,
                        num_classes: int | None = None):
     """Statistics of the certified pixels of every ensemble on one single-class chunk.
 
-    pixel_major: ``prepare``'s ``values``, either the chunk float32 [N, m, C] (read at the candidate
+    pixel_major: the lookup values, either the chunk float32 [N, m, C] (read at the candidate
     classes only: a pixel's C values share a cache line or two, so the lookups stream through each member's
     [m, C] block) or its pair table [N, K, N, m] (contiguous rows, no gather; the same float32 values, so
     the same sums bit for bit); the lists of ``prepare``, label int32 scalar, weights [m], ensembles int32
@@ -183,13 +181,13 @@ def dense_pixel_stats(chunk_nmc, label, weights, items, *, batch: int = ITEM_BAT
     return _map(one, items, batch)
 
 
-def replicated_prepare(mesh, top: int, pair_table: bool = False):
+def replicated_prepare(mesh, top: int):
     """``prepare`` jitted so that its outputs are replicated over ``mesh``."""
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
     rep = NamedSharding(mesh, P())
-    return jax.jit(functools.partial(prepare, top=top, pair_table=pair_table), out_shardings=(rep,) * 5)
+    return jax.jit(functools.partial(prepare, top=top), out_shardings=(rep,) * 4)
 
 
 def replicated_table(mesh):

@@ -448,7 +448,7 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
             _dense_pixels(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], mesh, acc)
 
     def lists(host, cls_dev):
-        """(the chunk on the mesh, then prepare's top-K lists and lookup values)."""
+        """(the chunk on the mesh, then prepare's top-K lists)."""
         chunk_dev = _replicate(host, mesh)
         return (chunk_dev, *prepare(chunk_dev, cls_dev))
 
@@ -463,8 +463,8 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
         if iou_pass == "auto" and cls != probed:  # the first chunk of a class: the pruned kernel on a
             # sample of the ensembles (gathered lookups) decides for every chunk of the class
             prepared = lists(host, cls_dev)
-            chunk_dev, top_c, top_v, bound, q, values = prepared
-            sample = pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, probe_dev)
+            chunk_dev, top_c, top_v, bound, q = prepared
+            sample = pruned_kernel(chunk_dev, top_c, top_v, bound, q, cls_dev, w_dev, probe_dev)
             use_pruned = _uncertified_share(_host(sample[3])[:probe.shape[0]], weights) <= DENSE_SWITCH
             probed = cls
         elif iou_pass != "auto":
@@ -473,8 +473,8 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
             # the sample was every ensemble: its statistics are the chunk's (the same with either lookup)
             pending = ("pruned", cls, weights, chunk_dev, sample)
         elif use_pruned:
-            chunk_dev, top_c, top_v, bound, q, values = prepared or lists(host, cls_dev)
-            values = table(chunk_dev, top_c) if table is not None else values
+            chunk_dev, top_c, top_v, bound, q = prepared or lists(host, cls_dev)
+            values = table(chunk_dev, top_c) if table is not None else chunk_dev
             pending = ("pruned", cls, weights, chunk_dev,
                        pruned_kernel(values, top_c, top_v, bound, q, cls_dev, w_dev, members_dev))
         else:
@@ -496,10 +496,14 @@ def _probe_rows(num_ens: int) -> np.ndarray:
     return np.unique(np.linspace(0, num_ens - 1, min(num_ens, _PROBE_ENSEMBLES)).astype(np.int64))
 
 
+def _bit_lanes(bits: np.ndarray) -> np.ndarray:
+    """uint32 masks [...] -> their bits uint8 [..., 32], bit k (pixel k of the 32-pixel block) at [..., k]."""
+    return np.unpackbits(bits.astype("<u4")[..., None].view(np.uint8), axis=-1, bitorder="little")
+
+
 def _uncertified_share(bits: np.ndarray, weights: np.ndarray) -> float:
     """Share of the (ensemble, real pixel) pairs whose bit is set in uint32 masks [E, m/32]."""
-    count = np.unpackbits(bits.astype("<u4").view(np.uint8)).sum()
-    return float(count) / max(1.0, bits.shape[0] * float((weights > 0).sum()))
+    return float(_bit_lanes(bits).sum()) / max(1.0, bits.shape[0] * float((weights > 0).sum()))
 
 
 # the fallback sends uncertified (ensemble, pixel) items in calls of exactly this many (padded): one
@@ -520,8 +524,7 @@ def _dense_pixels(chunk, cls, weights, members, rows, blocks, bits, mesh: Mesh, 
     cls_dev, w_dev = _replicate(np.int32(cls), mesh), _replicate(weights, mesh)
     for first in range(0, rows.size, _PAIRS):
         some = slice(first, first + _PAIRS)
-        lanes = np.unpackbits(bits[some].astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
-        pair, lane = np.nonzero(lanes)  # row-major: items stay sorted by ensemble row
+        pair, lane = np.nonzero(_bit_lanes(bits[some]))  # row-major: items stay sorted by ensemble row
         item_rows = rows[some][pair]
         pixels = blocks[some][pair] * pruned.BLOCK + lane
         for start in range(0, item_rows.size, padded):
