@@ -432,18 +432,22 @@ def _accumulate_class_stats(source, labels, members, plan: Plan, mesh: Mesh, pro
 
     def finish(pending):
         kind, cls, weights, chunk, out = pending
+        # the kernels' float32 outputs are added to the float64 sums as they are (numpy converts inside
+        # the add): a float64 copy of each [E, C] output per chunk cost ~5 ms on the host
         if kind == "dense":
-            true, pred, spread = (_host(a, np.float64)[:num_ens] for a in out)
-            tied = np.nonzero(pred.sum(axis=1) > weights.sum() + 0.5)[0]
+            true, pred, spread = (_host(a)[:num_ens] for a in out)
+            tied = np.flatnonzero(pred.sum(axis=1) > weights.sum() + 0.5)
             if tied.size:  # rare: recompute those ensembles with ties split evenly
+                true, pred, spread = (a.astype(np.float64) for a in (true, pred, spread))
                 true[tied], pred[tied], spread[tied] = _split_ties(chunk, cls, weights, members[tied], plan, mesh)
             acc.add(cls, true, pred, spread)
             return
-        true, pred, spread = (_host(a, np.float64)[:num_ens] for a in out[:3])
-        pred[:, cls] += true[:, 0]  # certified correct pixels are predicted as their class
+        true, pred, spread = (_host(a)[:num_ens] for a in out[:3])
         acc.add(cls, true, pred, spread)
+        acc.acc["pred"][:, cls] += true[:, 0]  # certified correct pixels are predicted as their class
         bits = _host(out[3])[:num_ens]
-        rows, blocks = np.nonzero(bits)
+        # np.nonzero of the uint32 masks took ~12-23 ms per [41,664, 32] chunk, on a bool mask ~1 ms
+        rows, blocks = np.divmod(np.flatnonzero(bits != 0), bits.shape[1])
         if rows.size:
             _dense_pixels(chunk, cls, weights, members, rows, blocks, bits[rows, blocks], mesh, acc)
 
