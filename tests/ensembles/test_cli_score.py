@@ -93,3 +93,21 @@ def test_library_call_on_one_cpu_device_warns_once_with_the_line_to_add(monkeypa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         score_ensembles(eep, labels, 2, metrics="e_leep", progress=False)  # once only
+
+
+def test_no_single_device_warning_in_a_multi_process_job(monkeypatch):
+    import warnings
+
+    import jax
+
+    from transel_jax.ensembles import scorer
+
+    monkeypatch.setattr(scorer, "_WARNED", [])
+    monkeypatch.setattr(scorer.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(scorer.jax, "local_devices", lambda: jax.devices()[:1])
+    monkeypatch.setattr(scorer.jax, "process_count", lambda: 2)  # the other process has the other cores
+    rng = np.random.default_rng(2)
+    eep = rng.dirichlet(np.ones(3), size=(3, 20)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score_ensembles(eep, rng.integers(0, 3, 20), 2, metrics="e_leep", progress=False)

@@ -142,9 +142,11 @@ _WARNED = []
 
 def _warn_single_cpu_device() -> None:
     """Warn once when scoring on one XLA CPU device of a multi-core machine (the engine uses one core per
-    XLA device), with the exact line that gives one device per core."""
+    XLA device), with the exact line that gives one device per core. Not in a multi-process job: its
+    processes share the machine's cores (``launch/local_multiprocess.sh`` gives each process its share)."""
     cores = os.cpu_count() or 1
-    if _WARNED or cores < 2 or jax.default_backend() != "cpu" or len(jax.local_devices()) > 1:
+    if (_WARNED or cores < 2 or jax.default_backend() != "cpu" or len(jax.local_devices()) > 1
+            or jax.process_count() > 1):
         return
     _WARNED.append(True)
     warnings.warn(
