@@ -69,3 +69,15 @@ def test_this_checkout_reports_its_head():
     if not os.path.exists(os.path.join(top, ".git")):
         pytest.skip("the package is not imported from a git checkout")
     assert provenance.git_commit.__wrapped__() == _git(top, "rev-parse", "HEAD")
+
+
+def test_processor_is_the_first_model_name_of_cpuinfo_else_a_fallback(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: X\nmodel name\t: Some CPU 9000\n\nprocessor\t: 1\n"
+                    "model name\t: Other\n")
+    assert provenance.processor(str(info)) == "Some CPU 9000"
+    info.write_text("processor\t: 0\n")  # no model name (e.g. some ARM kernels)
+    assert provenance.processor(str(info)) and provenance.processor(str(info)) != "Some CPU 9000"
+    assert provenance.processor(str(tmp_path / "missing"))  # not Linux: never raises, never empty
+    record = provenance.provenance()
+    assert record["processor"] == provenance.processor() and record["cpu_count"] == os.cpu_count()

@@ -46,6 +46,21 @@ def git_commit() -> str | None:
     return commit
 
 
+def processor(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name (Linux: the first ``model name`` of ``cpuinfo``; elsewhere
+    ``platform.processor()`` or the machine type). Results depend on it: XLA:CPU generates different code,
+    with different float rounding, for different CPUs. Never raises."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def code_identity() -> dict:
     """``{"transel_jax": version, "git_commit": commit or None}``: which code computes a result."""
     return {"transel_jax": versions()["transel_jax"], "git_commit": git_commit()}
@@ -60,12 +75,15 @@ def file_sha256(path, block: int = 1 << 20) -> str:
 
 
 def provenance(**extra) -> dict:
-    """A JSON-able record: UTC time, command line, host, package versions, the git commit of the package
+    """A JSON-able record: UTC time, command line, host, processor (:func:`processor`) and CPU count,
+    package versions, the git commit of the package
     source (:func:`git_commit`, None when it is not a checkout), jax backend, and ``extra``."""
     record = {
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "host": platform.node(),
+        "processor": processor(),
+        "cpu_count": os.cpu_count(),
         "versions": versions(),
         "git_commit": git_commit(),
     }

@@ -77,6 +77,15 @@ def test_compare_block_puts_two_seeds_verdicts_side_by_side(tmp_path):
     assert sm.main([str(paths[0]), "--compare", str(paths[1]), "--name", "study-seeds", "--check", str(readme)]) == 1
 
 
+def test_compare_block_of_runs_sharing_a_seed_names_their_processor_and_commit():
+    v = {"verdicts": [_verdict("x", "holds", 0.5)]}
+    a = {"suite_seed": 0, "provenance": {"git_commit": "2222222bbb", "processor": "CPU A"}, "statistics": v}
+    b = {"suite_seed": 0, "provenance": {"git_commit": "3333333ccc"}, "statistics": v}  # an older summary
+    head = sm.compare_block([a, b], "study-machines").splitlines()[1]
+    assert head == ("| claim | suite seed 0, CPU A, 2222222 | suite seed 0, processor not recorded, 3333333 "
+                    "| same verdict |")
+
+
 def test_block_tables_of_the_statistics():
     s = json.loads(json.dumps(sm.summary(data())))
     comp = {"estimate": 0.125, "ci": [0.05, 0.2], "wins": 3, "ties": 1, "losses": 0, "sign_test_p": 0.25}

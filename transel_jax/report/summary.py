@@ -144,13 +144,26 @@ def readme_block(s: dict, name: str) -> str:
     return "\n".join(lines)
 
 
+def _run_labels(runs: list[dict]) -> list[str]:
+    """Column heads: "suite seed S"; where runs share a seed (the same study on other machines or code),
+    also the processor and the commit that produced each."""
+    labels = [f"suite seed {r.get('suite_seed')}" for r in runs]
+    if len(set(labels)) == len(labels):
+        return labels
+    out = []
+    for label, r in zip(labels, runs):
+        prov = r.get("provenance") or {}
+        commit = (prov.get("git_commit") or "")[:7] or "commit not recorded"
+        out.append(f"{label}, {prov.get('processor') or 'processor not recorded'}, {commit}")
+    return out
+
+
 def compare_block(runs: list[dict], name: str) -> str:
     """The verdict of every paper claim in each summary of ``runs`` side by side (e.g. two suite seeds),
     between the ``name`` markers, with a last column saying whether the verdicts agree."""
     verdicts = [{v["id"]: v for v in (r.get("statistics") or {}).get("verdicts", [])} for r in runs]
     ids = [i for i in verdicts[0] if all(i in v for v in verdicts[1:])]
-    lines = [f"<!-- summary:{name}:begin -->",
-             "| claim | " + " | ".join(f"suite seed {r.get('suite_seed')}" for r in runs) + " | same verdict |",
+    lines = [f"<!-- summary:{name}:begin -->", "| claim | " + " | ".join(_run_labels(runs)) + " | same verdict |",
              "|---|" + "---|" * (len(runs) + 1)]
     for i in ids:
         cells = [f"{v[i]['verdict']} ({v[i]['estimate']:+.3f}, {_ci(v[i].get('ci'))})" for v in verdicts]

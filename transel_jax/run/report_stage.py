@@ -35,7 +35,8 @@ def gather(ctx: Context, title: str) -> dict:
     first = next(iter(ctx.markers.values()), {})
     return {
         "title": title, "run_dir": ctx.run_dir, "config": config.to_dict(), "seeds": list(config.probe.seeds),
-        "provenance": {**{k: first.get("provenance", {}).get(k) for k in ("versions", "host", "jax_backend", "devices")},
+        "provenance": {**{k: first.get("provenance", {}).get(k) for k in ("versions", "host", "processor", "cpu_count",
+                                                                              "jax_backend", "devices")},
                        **code_identity(), "command": " ".join(sys.argv)},
         "stages": stages, "sources": sources,
         "ensemble_metrics": list(scoring.ENSEMBLE), "single_metrics": list(scoring.SINGLE),
