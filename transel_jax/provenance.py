@@ -76,8 +76,8 @@ def file_sha256(path, block: int = 1 << 20) -> str:
 
 def provenance(**extra) -> dict:
     """A JSON-able record: UTC time, command line, host, processor (:func:`processor`) and CPU count,
-    package versions, the git commit of the package
-    source (:func:`git_commit`, None when it is not a checkout), jax backend, and ``extra``."""
+    package versions, the git commit of the package source (:func:`git_commit`, None when it is not a
+    checkout), jax backend, and ``extra``."""
     record = {
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
